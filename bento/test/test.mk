@@ -1,0 +1,1 @@
+# bento/test: rules added by its owner.

@@ -1,0 +1,1 @@
+# bento/user: rules added by its owner.

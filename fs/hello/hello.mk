@@ -1,0 +1,1 @@
+# fs/hello: rules added by its owner.

@@ -1,0 +1,1 @@
+# fs/xv6fs: rules added by its owner.
