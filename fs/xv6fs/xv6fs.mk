@@ -1,1 +1,33 @@
-# fs/xv6fs: rules added by its owner.
+# fs/xv6fs: the journaled file system, its module and static library, and
+# mkfs.xv6fs (built from the same on-disk format header).
+#
+#   $(O)/fs/xv6fs.so       loadable module for the FUSE host
+#   $(O)/fs/libxv6fs.a     the same objects, linked into test programs
+#   $(O)/bin/mkfs.xv6fs    userspace mkfs (libc, zlib)
+#   $(O)/tests/bin/xv6fs-selftest   ops-level self test on a memory device
+
+XV6FS_SRCS := $(wildcard fs/xv6fs/*.c)
+XV6FS_OBJS := $(XV6FS_SRCS:%.c=$(O)/%.o)
+XV6FS_SO := $(O)/fs/xv6fs.so
+XV6FS_LIB := $(O)/fs/libxv6fs.a
+MKFS_XV6FS := $(O)/bin/mkfs.xv6fs
+
+$(XV6FS_SO): $(XV6FS_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) -shared $(LDFLAGS) -o $@ $^
+
+$(XV6FS_LIB): $(XV6FS_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(MKFS_XV6FS): tools/mkfs.xv6fs.c fs/xv6fs/xv6fs_format.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lz
+
+XV6FS_SELFTEST := $(O)/tests/bin/xv6fs-selftest
+$(XV6FS_SELFTEST): $(O)/fs/xv6fs/selftest/selftest.o $(XV6FS_LIB) $(LIBBENTO)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBBENTO_LIBS)
+
+ALL += $(XV6FS_SO) $(XV6FS_LIB) $(MKFS_XV6FS)

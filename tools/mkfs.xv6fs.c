@@ -1,0 +1,512 @@
+/*
+ * mkfs.xv6fs - make an xv6fs file system on an image file or a block
+ * device.
+ *
+ *   mkfs.xv6fs [-F] [-q] [-s SIZE] [-N INODES] [-J BLOCKS] [-L LABEL] DEVICE
+ *
+ * Steps: work out the size (the device's, or -s, creating or extending an
+ * image file), refuse to overwrite a recognizable file system unless -F,
+ * compute the layout of fs/xv6fs/xv6fs_format.h, zero the metadata areas,
+ * write the bitmaps, the root directory's inode and finally the
+ * superblock, and fsync.  The superblock goes last so that an interrupted
+ * mkfs leaves no valid-looking image behind.
+ *
+ * Exit codes follow mke2fs: 0 success, 1 any failure (bad usage included).
+ * This is a userspace tool: it uses libc and zlib's crc32, which is the
+ * same CRC-32 as bento_crc32.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <linux/falloc.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "../fs/xv6fs/xv6fs_format.h"
+
+#define PROG "mkfs.xv6fs"
+#define MIN_LOG_BLOCKS 65u	/* the file system needs 64 log data blocks */
+#define DEF_LOG_BLOCKS (XV6_LOG_MAX + 1u)
+#define BYTES_PER_INODE 16384u
+#define MAX_DEF_INODES (1u << 24)
+
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+	       "mkfs.xv6fs overlays the little-endian format structures");
+
+struct mkfs_opts {
+	const char *path;
+	uint64_t size;		/* bytes, 0 = the device's size */
+	uint64_t ninodes;	/* 0 = default */
+	uint64_t log_blocks;	/* 0 = default */
+	const char *label;
+	bool force;
+	bool quiet;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: " PROG " [OPTIONS] DEVICE\n"
+		"Make an xv6fs file system on DEVICE (an image file or a block device).\n"
+		"\n"
+		"  -s, --size SIZE        file-system size (suffix K, M, G, T); creates or\n"
+		"                         extends an image file; default: the device's size\n"
+		"  -N, --inodes N         number of inodes (default: one per 16 KiB)\n"
+		"  -J, --journal-blocks N journal size in 4 KiB blocks, %u..%u\n"
+		"                         (default: %u, less on small devices)\n"
+		"  -L, --label LABEL      volume label, up to 31 bytes\n"
+		"  -F, --force            overwrite an existing file system\n"
+		"  -q, --quiet            print nothing on success\n"
+		"  -h, --help             show this help\n"
+		"\n"
+		"Exit status: 0 on success, 1 on any error.\n",
+		MIN_LOG_BLOCKS, XV6_LOG_MAX + 1, DEF_LOG_BLOCKS);
+}
+
+/* parse_size - "123", "64M", "1G": bytes, or 0 on a malformed size. */
+static uint64_t parse_size(const char *s)
+{
+	char *end;
+	uint64_t v, mul = 1;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return 0;
+	switch (*end) {
+	case 'k': case 'K': mul = 1ull << 10; end++; break;
+	case 'm': case 'M': mul = 1ull << 20; end++; break;
+	case 'g': case 'G': mul = 1ull << 30; end++; break;
+	case 't': case 'T': mul = 1ull << 40; end++; break;
+	default: break;
+	}
+	if (*end == 'i' && end[1] == 'B')
+		end += 2;
+	else if (*end == 'B')
+		end++;
+	if (*end != '\0' || v > UINT64_MAX / mul)
+		return 0;
+	return v * mul;
+}
+
+static int parse_args(int argc, char **argv, struct mkfs_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "size", required_argument, NULL, 's' },
+		{ "inodes", required_argument, NULL, 'N' },
+		{ "journal-blocks", required_argument, NULL, 'J' },
+		{ "label", required_argument, NULL, 'L' },
+		{ "force", no_argument, NULL, 'F' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "s:N:J:L:Fqh", longopts,
+				NULL)) != -1) {
+		switch (c) {
+		case 's':
+			o->size = parse_size(optarg);
+			if (o->size == 0) {
+				fprintf(stderr, PROG ": bad size '%s'\n", optarg);
+				return -1;
+			}
+			break;
+		case 'N':
+			o->ninodes = parse_size(optarg);
+			if (o->ninodes == 0) {
+				fprintf(stderr, PROG ": bad inode count '%s'\n",
+					optarg);
+				return -1;
+			}
+			break;
+		case 'J':
+			o->log_blocks = parse_size(optarg);
+			if (o->log_blocks < MIN_LOG_BLOCKS ||
+			    o->log_blocks > XV6_LOG_MAX + 1) {
+				fprintf(stderr, PROG ": journal size '%s' is not in %u..%u blocks\n",
+					optarg, MIN_LOG_BLOCKS, XV6_LOG_MAX + 1);
+				return -1;
+			}
+			break;
+		case 'L':
+			if (strlen(optarg) > 31) {
+				fprintf(stderr, PROG ": label '%s' is longer than 31 bytes\n",
+					optarg);
+				return -1;
+			}
+			o->label = optarg;
+			break;
+		case 'F':
+			o->force = true;
+			break;
+		case 'q':
+			o->quiet = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, PROG ": expected one DEVICE argument (try --help)\n");
+		return -1;
+	}
+	o->path = argv[optind];
+	return 0;
+}
+
+/* Write @len bytes at @off, all of them.  0 or -errno. */
+static int pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = pwrite(fd, p, len, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		p += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+/* Zero blocks [start, start+n): punch or zero-out, else write zeroes. */
+static int zero_blocks(int fd, bool blockdev, uint64_t start, uint64_t n)
+{
+	static char zeroes[1 << 20];
+	uint64_t off = start * XV6_BLOCK_SIZE, len = n * XV6_BLOCK_SIZE;
+
+	if (n == 0)
+		return 0;
+	if (blockdev) {
+		uint64_t range[2] = { off, len };
+
+		if (ioctl(fd, BLKZEROOUT, range) == 0)
+			return 0;
+	} else if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			     (off_t)off, (off_t)len) == 0) {
+		return 0;
+	}
+	while (len > 0) {
+		size_t chunk = len < sizeof(zeroes) ? len : sizeof(zeroes);
+		int err = pwrite_all(fd, zeroes, chunk, off);
+
+		if (err)
+			return err;
+		off += chunk;
+		len -= chunk;
+	}
+	return 0;
+}
+
+/*
+ * What is on the device already?  Returns the name of a recognizable file
+ * system (or "data" for a nonzero block 0 of unknown kind), or NULL if the
+ * start of the device is all zeroes.
+ */
+static const char *probe_existing(int fd)
+{
+	static char buf[72 * 1024];
+	ssize_t n = pread(fd, buf, sizeof(buf), 0);
+	size_t i;
+
+	if (n <= 0)
+		return NULL;
+	if ((size_t)n < sizeof(buf))
+		memset(buf + n, 0, sizeof(buf) - (size_t)n);
+	if (memcmp(buf, &(uint32_t){ XV6_MAGIC }, 4) == 0)
+		return "xv6fs";
+	if ((uint8_t)buf[1080] == 0x53 && (uint8_t)buf[1081] == 0xef)
+		return "ext2/3/4";
+	if (memcmp(buf, "XFSB", 4) == 0)
+		return "xfs";
+	if (memcmp(buf + 65536 + 64, "_BHRfS_M", 8) == 0)
+		return "btrfs";
+	if (memcmp(buf + 4086, "SWAPSPACE2", 10) == 0)
+		return "swap";
+	if (memcmp(buf + 32769, "CD001", 5) == 0)
+		return "iso9660";
+	if (memcmp(buf + 82, "FAT32", 5) == 0 || memcmp(buf + 54, "FAT", 3) == 0)
+		return "vfat";
+	for (i = 0; i < XV6_BLOCK_SIZE; i++)
+		if (buf[i])
+			return "data";
+	return NULL;
+}
+
+/* Set bits [from, to) in the bitmap area starting at @start. */
+static int set_bits(int fd, uint64_t start, uint64_t from, uint64_t to)
+{
+	static uint8_t blk[XV6_BLOCK_SIZE];
+	uint64_t b, cur = UINT64_MAX;
+	int err;
+
+	for (b = from; b < to; b++) {
+		uint64_t bno = b / XV6_BITS_PER_BLOCK;
+		uint32_t bit = b % XV6_BITS_PER_BLOCK;
+
+		if (bno != cur) {
+			if (cur != UINT64_MAX) {
+				err = pwrite_all(fd, blk, sizeof(blk),
+						 (start + cur) * XV6_BLOCK_SIZE);
+				if (err)
+					return err;
+			}
+			if (pread(fd, blk, sizeof(blk),
+				  (off_t)((start + bno) * XV6_BLOCK_SIZE)) !=
+			    (ssize_t)sizeof(blk))
+				return -EIO;
+			cur = bno;
+		}
+		blk[bit / 8] |= (uint8_t)(1u << (bit % 8));
+	}
+	if (cur != UINT64_MAX)
+		return pwrite_all(fd, blk, sizeof(blk),
+				  (start + cur) * XV6_BLOCK_SIZE);
+	return 0;
+}
+
+static uint64_t div_up(uint64_t a, uint64_t b)
+{
+	return (a + b - 1) / b;
+}
+
+/* Compute the layout into @sb.  0, or -1 after printing why not. */
+static int plan_layout(const struct mkfs_opts *o, uint64_t nblocks,
+		       struct xv6_disk_super *sb)
+{
+	uint64_t ninodes = o->ninodes, log = o->log_blocks;
+
+	if (nblocks > UINT32_MAX) {
+		fprintf(stderr, PROG ": %s: %" PRIu64 " blocks is more than xv6fs supports (2^32 - 1)\n",
+			o->path, nblocks);
+		return -1;
+	}
+	if (ninodes == 0) {
+		ninodes = nblocks * XV6_BLOCK_SIZE / BYTES_PER_INODE;
+		if (ninodes > MAX_DEF_INODES)
+			ninodes = MAX_DEF_INODES;
+		if (ninodes < 64)
+			ninodes = 64;
+	}
+	ninodes = div_up(ninodes, XV6_INODES_PER_BLOCK) * XV6_INODES_PER_BLOCK;
+	if (ninodes > UINT32_MAX - 15) {
+		fprintf(stderr, PROG ": %" PRIu64 " inodes is too many\n",
+			ninodes);
+		return -1;
+	}
+	if (log == 0) {
+		log = nblocks / 32;
+		if (log > DEF_LOG_BLOCKS)
+			log = DEF_LOG_BLOCKS;
+		if (log < MIN_LOG_BLOCKS)
+			log = MIN_LOG_BLOCKS;
+	}
+
+	memset(sb, 0, sizeof(*sb));
+	sb->magic = XV6_MAGIC;
+	sb->version = XV6_VERSION;
+	sb->block_size = XV6_BLOCK_SIZE;
+	sb->inode_size = XV6_INODE_SIZE;
+	sb->nblocks = nblocks;
+	sb->ninodes = ninodes;
+	sb->log_start = 1;
+	sb->log_blocks = log;
+	sb->imap_start = sb->log_start + log;
+	sb->imap_blocks = div_up(ninodes, XV6_BITS_PER_BLOCK);
+	sb->bmap_start = sb->imap_start + sb->imap_blocks;
+	sb->bmap_blocks = div_up(nblocks, XV6_BITS_PER_BLOCK);
+	sb->itable_start = sb->bmap_start + sb->bmap_blocks;
+	sb->itable_blocks = ninodes / XV6_INODES_PER_BLOCK;
+	sb->data_start = sb->itable_start + sb->itable_blocks;
+	sb->root_ino = XV6_ROOT_INO;
+	if (sb->data_start + 16 > nblocks) {
+		fprintf(stderr, PROG ": %s: %" PRIu64 " blocks is too small for %" PRIu64 " inodes and a %" PRIu64 "-block journal (need at least %" PRIu64 ")\n",
+			o->path, nblocks, ninodes, log, sb->data_start + 16);
+		return -1;
+	}
+	return 0;
+}
+
+/* Open the device, size it (creating/extending an image if asked). */
+static int open_device(const struct mkfs_opts *o, int *fdp, bool *blockdev,
+		       uint64_t *nblocks)
+{
+	struct stat st;
+	uint64_t bytes;
+	int fd;
+
+	fd = open(o->path, O_RDWR | (o->size ? O_CREAT : 0), 0644);
+	if (fd < 0) {
+		fprintf(stderr, PROG ": %s: %s\n", o->path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0)
+		goto fail_errno;
+	*blockdev = S_ISBLK(st.st_mode);
+	if (*blockdev) {
+		if (ioctl(fd, BLKGETSIZE64, &bytes) < 0)
+			goto fail_errno;
+		if (o->size > bytes) {
+			fprintf(stderr, PROG ": %s: size %" PRIu64 " is larger than the device (%" PRIu64 " bytes)\n",
+				o->path, o->size, bytes);
+			goto fail;
+		}
+	} else if (S_ISREG(st.st_mode)) {
+		bytes = (uint64_t)st.st_size;
+		if (o->size > bytes && ftruncate(fd, (off_t)o->size) < 0)
+			goto fail_errno;
+	} else {
+		fprintf(stderr, PROG ": %s: not a regular file or block device\n",
+			o->path);
+		goto fail;
+	}
+	if (o->size)
+		bytes = o->size;
+	*nblocks = bytes / XV6_BLOCK_SIZE;
+	*fdp = fd;
+	return 0;
+
+fail_errno:
+	fprintf(stderr, PROG ": %s: %s\n", o->path, strerror(errno));
+fail:
+	close(fd);
+	return -1;
+}
+
+/* Write the root directory's inode (empty directory, its own parent). */
+static int write_root(int fd, const struct xv6_disk_super *sb)
+{
+	struct xv6_disk_inode ino;
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	memset(&ino, 0, sizeof(ino));
+	ino.mode = S_IFDIR | 0755;
+	ino.nlink = 2;
+	ino.uid = getuid();
+	ino.gid = getgid();
+	ino.atime_sec = ino.mtime_sec = ino.ctime_sec = (uint64_t)now.tv_sec;
+	ino.atime_nsec = ino.mtime_nsec = ino.ctime_nsec =
+		(uint32_t)now.tv_nsec;
+	ino.generation = 1;
+	ino.parent = XV6_ROOT_INO;
+	ino.crc = (uint32_t)crc32(0, (const void *)&ino, XV6_INODE_CRC_LEN);
+	return pwrite_all(fd, &ino, sizeof(ino),
+			  sb->itable_start * XV6_BLOCK_SIZE +
+				  XV6_ROOT_INO * XV6_INODE_SIZE);
+}
+
+static int write_fs(int fd, bool blockdev, struct xv6_disk_super *sb,
+		    const char *label)
+{
+	static uint8_t blk0[XV6_BLOCK_SIZE];
+	uint64_t imap_bits = sb->imap_blocks * XV6_BITS_PER_BLOCK;
+	uint64_t bmap_bits = sb->bmap_blocks * XV6_BITS_PER_BLOCK;
+	int err;
+
+	/* 1. Clear block 0 first, so a failed mkfs leaves no old magic. */
+	err = pwrite_all(fd, blk0, sizeof(blk0), 0);
+	if (err)
+		return err;
+
+	/* 2. Zero the journal, bitmaps and inode table. */
+	err = zero_blocks(fd, blockdev, sb->log_start,
+			  sb->data_start - sb->log_start);
+	if (err)
+		return err;
+
+	/* 3. Bitmaps: inode 0 and the root; metadata; padding bits. */
+	err = set_bits(fd, sb->imap_start, 0, XV6_ROOT_INO + 1);
+	if (!err)
+		err = set_bits(fd, sb->imap_start, sb->ninodes, imap_bits);
+	if (!err)
+		err = set_bits(fd, sb->bmap_start, 0, sb->data_start);
+	if (!err)
+		err = set_bits(fd, sb->bmap_start, sb->nblocks, bmap_bits);
+	if (!err)
+		err = write_root(fd, sb);
+	if (err)
+		return err;
+	if (fsync(fd) < 0)
+		return -errno;
+
+	/* 4. The superblock, last. */
+	if (getrandom(sb->uuid, sizeof(sb->uuid), 0) != sizeof(sb->uuid) ||
+	    getrandom(&sb->hash_seed, sizeof(sb->hash_seed), 0) !=
+		    sizeof(sb->hash_seed))
+		return -EIO;
+	sb->mkfs_time = (uint64_t)time(NULL);
+	if (label)
+		strncpy(sb->label, label, sizeof(sb->label) - 1);
+	sb->crc = (uint32_t)crc32(0, (const void *)sb, XV6_SUPER_CRC_LEN);
+	memcpy(blk0, sb, sizeof(*sb));
+	err = pwrite_all(fd, blk0, sizeof(blk0), 0);
+	if (err)
+		return err;
+	if (fsync(fd) < 0)
+		return -errno;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct mkfs_opts o = { 0 };
+	struct xv6_disk_super sb;
+	uint64_t nblocks;
+	bool blockdev;
+	const char *what;
+	int fd, err;
+
+	if (parse_args(argc, argv, &o) < 0)
+		return 1;
+	if (open_device(&o, &fd, &blockdev, &nblocks) < 0)
+		return 1;
+
+	what = probe_existing(fd);
+	if (what && strcmp(what, "data") != 0 && !o.force) {
+		fprintf(stderr, PROG ": %s contains an %s file system; use -F to overwrite it\n",
+			o.path, what);
+		goto fail;
+	}
+	if (plan_layout(&o, nblocks, &sb) < 0)
+		goto fail;
+
+	err = write_fs(fd, blockdev, &sb, o.label);
+	if (err) {
+		fprintf(stderr, PROG ": %s: writing the file system failed: %s\n",
+			o.path, strerror(-err));
+		goto fail;
+	}
+	if (close(fd) < 0) {
+		fprintf(stderr, PROG ": %s: %s\n", o.path, strerror(errno));
+		return 1;
+	}
+	if (!o.quiet)
+		printf("%s: xv6fs, %" PRIu64 " blocks of 4 KiB (%" PRIu64 " MiB), %" PRIu64 " inodes, journal %" PRIu64 " blocks, data from block %" PRIu64 "\n",
+		       o.path, sb.nblocks, sb.nblocks / 256, sb.ninodes,
+		       sb.log_blocks, sb.data_start);
+	return 0;
+
+fail:
+	close(fd);
+	return 1;
+}
