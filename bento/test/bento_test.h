@@ -72,6 +72,13 @@ int bento_rec_new(const void *base, uint64_t nblocks, struct bento_rec **out);
  */
 int bento_rec_new_file(const char *path, struct bento_rec **out);
 
+/*
+ * bento_rec_set_logging - with @on false, writes change the contents but
+ * are not logged and flushes are not recorded: a plain memory disk that
+ * survives unmount.  On at creation.
+ */
+void bento_rec_set_logging(struct bento_rec *rec, bool on);
+
 /* bento_rec_free - free the log and contents.  NULL is ignored.  No
  * device opened on it may be in use any more. */
 void bento_rec_free(struct bento_rec *rec);
@@ -160,7 +167,9 @@ int bento_test_mount_file(const struct bento_module *mod, const char *path,
 
 /*
  * bento_test_mount_mem - the same on a fresh memory device holding a
- * copy of the image file at @path (the file is not changed).
+ * copy of the image file at @path (the file is not changed).  Only the
+ * file's nonzero blocks are copied, so a large sparse image costs only
+ * the memory its metadata takes.
  */
 int bento_test_mount_mem(const struct bento_module *mod, const char *path,
 			 const char *options, struct bento_test_fs **out);
@@ -335,11 +344,13 @@ int bento_test_tool_path(const char *name, char *buf, size_t size);
 int bento_test_run(char *const argv[], char *out, size_t size);
 
 /*
- * bento_test_mkfs_xv6fs - a fresh xv6fs image of @nblocks blocks at
- * @path, made by the build's mkfs.xv6fs.  Returns 0, -ENOENT if the
- * program is missing, -EIO if it failed (its output goes to stderr).
+ * bento_test_mkfs_xv6fs - a fresh xv6fs image of @nblocks blocks with
+ * @ninodes inodes (0: mkfs's default) at @path, made by the build's
+ * mkfs.xv6fs.  Returns 0, -ENOENT if the program is missing, -EIO if it
+ * failed (its output goes to stderr).
  */
-int bento_test_mkfs_xv6fs(const char *path, uint64_t nblocks);
+int bento_test_mkfs_xv6fs(const char *path, uint64_t nblocks,
+			  uint64_t ninodes);
 
 /*
  * bento_test_fsck_xv6fs - run the build's fsck.xv6fs on the image at

@@ -26,12 +26,19 @@
  * can produce mounts, recovers (journal replay) and checks clean, and
  * holds everything an fsync acknowledged before the cut.
  *
+ * Both copies of the disk are anonymous mappings, populated lazily, so
+ * a large sparse device costs only the blocks written.  With logging
+ * off (bento_rec_set_logging) the device is a plain memory disk that
+ * survives unmount: tests use that to mount the same disk again.
+ *
  * Limits: the log holds a copy of every block written, so workloads
  * under test should write megabytes, not gigabytes.
  */
 #include <pthread.h>
 #include <stdlib.h>
 #include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bento_test.h"
@@ -48,6 +55,7 @@ struct bento_rec {
 	uint64_t nblocks;
 	uint8_t *base;		/* contents at the last checkpoint */
 	uint8_t *cur;		/* contents now */
+	bool logging;		/* append writes and flushes to the log */
 	struct rec_entry *log;
 	uint64_t len, cap;
 };
@@ -63,6 +71,28 @@ static size_t rec_bytes(const struct bento_rec *rec)
 	return (size_t)rec->nblocks * BENTO_BLOCK_SIZE;
 }
 
+static uint8_t *rec_map(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* Copy the blocks of @src that differ from @dst (leaves untouched zero
+ * pages unmapped). */
+static void copy_changed(uint8_t *dst, const uint8_t *src, uint64_t nblocks)
+{
+	uint64_t i;
+	size_t off;
+
+	for (i = 0; i < nblocks; i++) {
+		off = (size_t)i * BENTO_BLOCK_SIZE;
+		if (memcmp(dst + off, src + off, BENTO_BLOCK_SIZE))
+			memcpy(dst + off, src + off, BENTO_BLOCK_SIZE);
+	}
+}
+
 int bento_rec_new(const void *base, uint64_t nblocks, struct bento_rec **out)
 {
 	struct bento_rec *rec;
@@ -73,23 +103,23 @@ int bento_rec_new(const void *base, uint64_t nblocks, struct bento_rec **out)
 	if (!rec)
 		return -ENOMEM;
 	rec->nblocks = nblocks;
-	rec->base = malloc(rec_bytes(rec));
+	rec->logging = true;
+	rec->base = rec_map(rec_bytes(rec));
 	if (!rec->base)
 		goto free_rec;
-	rec->cur = malloc(rec_bytes(rec));
+	rec->cur = rec_map(rec_bytes(rec));
 	if (!rec->cur)
-		goto free_base;
-	if (base)
-		memcpy(rec->base, base, rec_bytes(rec));
-	else
-		memset(rec->base, 0, rec_bytes(rec));
-	memcpy(rec->cur, rec->base, rec_bytes(rec));
+		goto unmap_base;
+	if (base) {
+		copy_changed(rec->base, base, nblocks);
+		copy_changed(rec->cur, base, nblocks);
+	}
 	pthread_mutex_init(&rec->lock, NULL);
 	*out = rec;
 	return 0;
 
-free_base:
-	free(rec->base);
+unmap_base:
+	munmap(rec->base, rec_bytes(rec));
 free_rec:
 	free(rec);
 	return -ENOMEM;
@@ -97,16 +127,53 @@ free_rec:
 
 int bento_rec_new_file(const char *path, struct bento_rec **out)
 {
-	void *img;
-	uint64_t nblocks;
-	int err;
+	static const uint8_t zero[BENTO_BLOCK_SIZE];
+	struct bento_rec *rec;
+	struct stat st;
+	uint64_t i;
+	uint8_t *buf;
+	ssize_t n;
+	int fd, err;
 
-	err = bento_test_image_read(path, &img, &nblocks);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	err = fstat(fd, &st) < 0 ? -errno : 0;
+	if (!err && (st.st_size < (off_t)BENTO_BLOCK_SIZE ||
+		     st.st_size % BENTO_BLOCK_SIZE))
+		err = -EINVAL;
 	if (err)
-		return err;
-	err = bento_rec_new(img, nblocks, out);
-	free(img);
+		goto close_fd;
+	err = bento_rec_new(NULL, (uint64_t)st.st_size / BENTO_BLOCK_SIZE,
+			    &rec);
+	if (err)
+		goto close_fd;
+
+	/* Only nonzero blocks are copied: the mappings stay sparse. */
+	for (i = 0; i < rec->nblocks; i++) {
+		buf = rec->cur + i * BENTO_BLOCK_SIZE;
+		n = pread(fd, buf, BENTO_BLOCK_SIZE,
+			  (off_t)(i * BENTO_BLOCK_SIZE));
+		if (n != (ssize_t)BENTO_BLOCK_SIZE) {
+			err = n < 0 ? -errno : -EIO;
+			bento_rec_free(rec);
+			goto close_fd;
+		}
+		if (memcmp(buf, zero, BENTO_BLOCK_SIZE))
+			memcpy(rec->base + i * BENTO_BLOCK_SIZE, buf,
+			       BENTO_BLOCK_SIZE);
+	}
+	*out = rec;
+close_fd:
+	close(fd);
 	return err;
+}
+
+void bento_rec_set_logging(struct bento_rec *rec, bool on)
+{
+	pthread_mutex_lock(&rec->lock);
+	rec->logging = on;
+	pthread_mutex_unlock(&rec->lock);
 }
 
 /* Drop every log entry.  Caller holds rec->lock (or owns rec alone). */
@@ -125,8 +192,8 @@ void bento_rec_free(struct bento_rec *rec)
 		return;
 	rec_clear_log(rec);
 	free(rec->log);
-	free(rec->cur);
-	free(rec->base);
+	munmap(rec->cur, rec_bytes(rec));
+	munmap(rec->base, rec_bytes(rec));
 	pthread_mutex_destroy(&rec->lock);
 	free(rec);
 }
@@ -134,7 +201,7 @@ void bento_rec_free(struct bento_rec *rec)
 void bento_rec_checkpoint(struct bento_rec *rec)
 {
 	pthread_mutex_lock(&rec->lock);
-	memcpy(rec->base, rec->cur, rec_bytes(rec));
+	copy_changed(rec->base, rec->cur, rec->nblocks);
 	rec_clear_log(rec);
 	pthread_mutex_unlock(&rec->lock);
 }
@@ -345,6 +412,11 @@ static int rec_dev_write(struct bento_blkdev *dev, uint64_t blockno,
 	if (blockno >= rec->nblocks || n > rec->nblocks - blockno)
 		return -EIO;
 	pthread_mutex_lock(&rec->lock);
+	if (!rec->logging) {
+		memcpy(rec->cur + blockno * BENTO_BLOCK_SIZE, src,
+		       (size_t)n * BENTO_BLOCK_SIZE);
+		goto unlock;
+	}
 	for (i = 0; i < n; i++) {
 		copy = malloc(BENTO_BLOCK_SIZE);
 		if (!copy) {
@@ -362,6 +434,7 @@ static int rec_dev_write(struct bento_blkdev *dev, uint64_t blockno,
 		memcpy(rec->cur + (blockno + i) * BENTO_BLOCK_SIZE, copy,
 		       BENTO_BLOCK_SIZE);
 	}
+unlock:
 	pthread_mutex_unlock(&rec->lock);
 	return err;
 }
@@ -369,10 +442,11 @@ static int rec_dev_write(struct bento_blkdev *dev, uint64_t blockno,
 static int rec_dev_flush(struct bento_blkdev *dev)
 {
 	struct bento_rec *rec = dev_rec(dev);
-	int err;
+	int err = 0;
 
 	pthread_mutex_lock(&rec->lock);
-	err = rec_append(rec, REC_BARRIER, NULL);
+	if (rec->logging)
+		err = rec_append(rec, REC_BARRIER, NULL);
 	pthread_mutex_unlock(&rec->lock);
 	return err ? -EIO : 0;
 }

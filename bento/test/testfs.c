@@ -70,30 +70,67 @@ int bento_test_mount_file(const struct bento_module *mod, const char *path,
 	return bento_test_mount(mod, dev, options, out);
 }
 
+/* Copy the nonzero blocks of the image open at @fd onto @dev. */
+static int load_sparse(struct bento_blkdev *dev, int fd)
+{
+	static const uint8_t zero[BENTO_BLOCK_SIZE];
+	uint64_t blk = 0;
+	uint8_t *buf;
+	ssize_t n;
+	int err = 0;
+
+	buf = malloc(BENTO_BLOCK_SIZE);
+	if (!buf)
+		return -ENOMEM;
+	for (blk = 0; blk < dev->nblocks; blk++) {
+		n = pread(fd, buf, BENTO_BLOCK_SIZE,
+			  (off_t)(blk * BENTO_BLOCK_SIZE));
+		if (n != (ssize_t)BENTO_BLOCK_SIZE) {
+			err = n < 0 ? -errno : -EIO;
+			break;
+		}
+		if (!memcmp(buf, zero, BENTO_BLOCK_SIZE))
+			continue;
+		err = dev->ops->write(dev, blk, 1, buf);
+		if (err)
+			break;
+	}
+	free(buf);
+	return err;
+}
+
 int bento_test_mount_mem(const struct bento_module *mod, const char *path,
 			 const char *options, struct bento_test_fs **out)
 {
 	struct bento_blkdev *dev;
-	uint64_t nblocks;
-	void *img;
-	int err;
+	struct stat st;
+	int fd, err;
 
-	err = bento_test_image_read(path, &img, &nblocks);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		err = -errno;
+		goto close_fd;
+	}
+	if (st.st_size < (off_t)BENTO_BLOCK_SIZE) {
+		err = -EINVAL;
+		goto close_fd;
+	}
+	err = bento_blkdev_open_mem((uint64_t)st.st_size / BENTO_BLOCK_SIZE,
+				    &dev);
 	if (err)
-		return err;
-	err = bento_blkdev_open_mem(nblocks, &dev);
-	if (err)
-		goto free_img;
-	err = dev->ops->write(dev, 0, (uint32_t)nblocks, img);
+		goto close_fd;
+	err = load_sparse(dev, fd);
+	close(fd);
 	if (err) {
 		bento_blkdev_close(dev);
-		goto free_img;
+		return err;
 	}
-	free(img);
 	return bento_test_mount(mod, dev, options, out);
 
-free_img:
-	free(img);
+close_fd:
+	close(fd);
 	return err;
 }
 

@@ -170,11 +170,12 @@ int bento_test_run(char *const argv[], char *out, size_t size)
 	return WEXITSTATUS(status);
 }
 
-int bento_test_mkfs_xv6fs(const char *path, uint64_t nblocks)
+int bento_test_mkfs_xv6fs(const char *path, uint64_t nblocks,
+			  uint64_t ninodes)
 {
-	char prog[4096], out[4096];
-	char *argv[3];
-	int err;
+	char prog[4096], out[4096], inodes[32];
+	char *argv[7];
+	int err, i = 0;
 
 	err = bento_test_tool_path("mkfs.xv6fs", prog, sizeof(prog));
 	if (err) {
@@ -184,9 +185,17 @@ int bento_test_mkfs_xv6fs(const char *path, uint64_t nblocks)
 	err = bento_test_image_create(path, nblocks);
 	if (err)
 		return err;
-	argv[0] = prog;
-	argv[1] = (char *)path;
-	argv[2] = NULL;
+	argv[i++] = prog;
+	argv[i++] = "-q";
+	argv[i++] = "-F";
+	if (ninodes) {
+		snprintf(inodes, sizeof(inodes), "%llu",
+			 (unsigned long long)ninodes);
+		argv[i++] = "-N";
+		argv[i++] = inodes;
+	}
+	argv[i++] = (char *)path;
+	argv[i] = NULL;
 	err = bento_test_run(argv, out, sizeof(out));
 	if (err != 0) {
 		fprintf(stderr, "bento-test: mkfs.xv6fs %s: exit %d: %s\n",
