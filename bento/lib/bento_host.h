@@ -34,7 +34,8 @@ struct bento_blkdev_ops {
 		     const void *buf);
 	/* Barrier: completed writes become durable.  0 or -EIO. */
 	int (*flush)(struct bento_blkdev *dev);
-	/* Release the backend's resources. */
+	/* Release the backend's resources, including @dev itself (the
+	 * backend allocated it, so it frees it). */
 	void (*close)(struct bento_blkdev *dev);
 };
 
@@ -63,6 +64,13 @@ int bento_blkdev_open_mem(uint64_t nblocks, struct bento_blkdev **out);
 /* bento_blkdev_close - close and free.  NULL is ignored. */
 void bento_blkdev_close(struct bento_blkdev *dev);
 
+/*
+ * bento_blkdev_mem_data - the bytes of a memory device made by
+ * bento_blkdev_open_mem (nblocks * BENTO_BLOCK_SIZE of them), for tests
+ * that inspect or corrupt an image.  NULL for any other backend.
+ */
+void *bento_blkdev_mem_data(struct bento_blkdev *dev);
+
 /* ---- module loading ---------------------------------------------------- */
 
 /* A loaded file-system module: the object, its descriptor, its identity. */
@@ -86,6 +94,15 @@ int bento_module_load(const char *path, struct bento_loaded_module **out);
 
 /* bento_module_unload - dlclose and free.  NULL is ignored. */
 void bento_module_unload(struct bento_loaded_module *lm);
+
+/*
+ * bento_module_linked - wrap a module linked into the program (&
+ * bento_module_NAME) the way bento_module_load wraps a loaded one: the
+ * same checks, handle NULL, path "(linked)", build_id that of the object
+ * holding @mod.  Returns 0, -ENOEXEC (reason logged) or -ENOMEM.
+ */
+int bento_module_linked(const struct bento_module *mod,
+			struct bento_loaded_module **out);
 
 /* ---- a mounted instance ------------------------------------------------ */
 
@@ -115,6 +132,9 @@ struct bento_instance {
 	struct bento_bcache *cache;
 	uint64_t ops[BENTO_OPC_NR];		/* atomic counters */
 	uint64_t errors;			/* bento_fs_corrupt calls */
+	const char *log_name;			/* prefix of bento_fs_corrupt
+						 * lines: mod->name, or
+						 * "bento" (settable) */
 };
 
 /*
@@ -136,11 +156,44 @@ int bento_instance_mount(const struct bento_module *mod,
  */
 int bento_instance_unmount(struct bento_instance *inst);
 
+/*
+ * bento_instance_open / bento_instance_close - an instance with a device
+ * and a cache but no module (mod NULL, nothing called), for tools such as
+ * mkfs and fsck that use the buffer cache through inst->sb.  open takes
+ * @dev as mount does; close writes back dirty buffers, flushes, closes
+ * the device and frees, returning 0 or -EIO (freed regardless).
+ * bento_instance_mount is open + init; unmount is destroy + close.
+ */
+int bento_instance_open(struct bento_blkdev *dev, bool read_only,
+			uint64_t cache_blocks, struct bento_instance **out);
+int bento_instance_close(struct bento_instance *inst);
+
 /* bento_instance_count - bump counter @c (atomic, lock-free). */
 void bento_instance_count(struct bento_instance *inst,
 			  enum bento_op_counter c);
 
 /* ---- buffer cache, host side ------------------------------------------- */
+
+/*
+ * bento_bcache_create - a cache of at most @cap_blocks unreferenced
+ * buffers (0: BENTO_BCACHE_DEFAULT_BLOCKS) over @dev, reporting
+ * corruption against @sb (may be NULL).  Does not own @dev.
+ * Returns 0 or -ENOMEM.  Instances make their own; tests may use it.
+ * bento_bcache_destroy - free every buffer without writing anything
+ * back (call bento_sync_dirty first); buffers still referenced are a
+ * leak in the caller and are logged.  NULL is ignored.
+ */
+#define BENTO_BCACHE_DEFAULT_BLOCKS 16384	/* 64 MiB */
+int bento_bcache_create(struct bento_blkdev *dev, struct bento_sb *sb,
+			uint64_t cap_blocks, struct bento_bcache **out);
+void bento_bcache_destroy(struct bento_bcache *c);
+
+/*
+ * bento_bcache_sync / bento_bcache_flush - bento_sync_dirty and
+ * bento_dev_flush for a cache reached without a superblock.
+ */
+int bento_bcache_sync(struct bento_bcache *c);
+int bento_bcache_flush(struct bento_bcache *c);
 
 struct bento_bcache_stats {
 	uint64_t hits, misses, writes, flushes, evictions;

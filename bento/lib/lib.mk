@@ -8,3 +8,8 @@ $(LIBBENTO): $(LIBBENTO_SRCS:%.c=$(O)/%.o)
 	$(AR) rcs $@ $^
 
 ALL += $(LIBBENTO)
+
+# A host that loads modules links the whole runtime and exports it, so a
+# module's bento_* calls resolve against the executable:
+#   $(CC) -rdynamic ... $(LIBBENTO_WHOLE) $(LIBBENTO_LIBS)
+LIBBENTO_WHOLE := -Wl,--whole-archive $(LIBBENTO) -Wl,--no-whole-archive
