@@ -338,6 +338,7 @@ static int plan_layout(const struct mkfs_opts *o, uint64_t nblocks,
 	sb->itable_blocks = ninodes / XV6_INODES_PER_BLOCK;
 	sb->data_start = sb->itable_start + sb->itable_blocks;
 	sb->root_ino = XV6_ROOT_INO;
+	sb->orphan_slots = XV6_ORPHAN_SLOTS;
 	if (sb->data_start + 16 > nblocks) {
 		fprintf(stderr, PROG ": %s: %" PRIu64 " blocks is too small for %" PRIu64 " inodes and a %" PRIu64 "-block journal (need at least %" PRIu64 ")\n",
 			o->path, nblocks, ninodes, log, sb->data_start + 16);

@@ -12,7 +12,7 @@
  *
  * Layout of a device of nblocks 4 KiB blocks:
  *
- *   0               superblock (struct xv6_disk_super, rest zero)
+ *   0               superblock (struct xv6_disk_super), orphan table
  *   log_start       journal: one header block, then log_blocks-1 blocks
  *   imap_start      inode bitmap   (imap_blocks)
  *   bmap_start      block bitmap   (bmap_blocks)
@@ -38,7 +38,7 @@ typedef uint64_t xv6_le64;
 #define XV6_VERSION 1u
 #define XV6_SUPER_BLOCKNO 0u
 
-/* ---- superblock (block 0, bytes 0..255; the rest of block 0 is 0) ---- */
+/* ---- superblock (block 0, bytes 0..255) and orphan table (256..4095) ---- */
 
 struct xv6_disk_super {
 	xv6_le32 magic;		/* XV6_MAGIC */
@@ -48,7 +48,7 @@ struct xv6_disk_super {
 	xv6_le64 nblocks;	/* size of the file system in blocks */
 	xv6_le64 ninodes;	/* inode numbers 0..ninodes-1 (0 unused) */
 	xv6_le64 log_start;	/* first block of the journal (its header) */
-	xv6_le64 log_blocks;	/* header + data blocks, 2..XV6_LOG_MAX+1 */
+	xv6_le64 log_blocks;	/* header + data blocks, 65..XV6_LOG_MAX+1 */
 	xv6_le64 imap_start;	/* inode bitmap */
 	xv6_le64 imap_blocks;
 	xv6_le64 bmap_start;	/* block bitmap */
@@ -57,7 +57,7 @@ struct xv6_disk_super {
 	xv6_le64 itable_blocks;
 	xv6_le64 data_start;	/* first block the allocator may hand out */
 	xv6_le64 root_ino;	/* XV6_ROOT_INO */
-	xv6_le64 orphan_head;	/* first inode on the orphan list, or 0 */
+	xv6_le64 orphan_slots;	/* XV6_ORPHAN_SLOTS: the table after this */
 	xv6_le64 hash_seed;	/* seed of the directory name hash */
 	xv6_le64 mkfs_time;	/* seconds since the epoch */
 	xv6_le64 features;	/* 0 in version 1; unknown bits: refuse */
@@ -68,6 +68,13 @@ struct xv6_disk_super {
 };
 _Static_assert(sizeof(struct xv6_disk_super) == 256, "superblock size");
 #define XV6_SUPER_CRC_LEN 252u
+
+/*
+ * The orphan table: le32 inode numbers at byte XV6_ORPHAN_OFF of block 0,
+ * 0 = empty slot.  Not covered by the superblock crc.
+ */
+#define XV6_ORPHAN_OFF 256u
+#define XV6_ORPHAN_SLOTS ((XV6_BLOCK_SIZE - XV6_ORPHAN_OFF) / 4u)	/* 960 */
 
 /* ---- journal header (block log_start) ----------------------------------- */
 
@@ -119,7 +126,7 @@ struct xv6_disk_inode {
 	xv6_le32 ctime_nsec;
 	xv6_le32 xattr_block;	/* block of extended attributes, or 0 */
 	xv6_le64 generation;	/* bumped each time the number is reused */
-	xv6_le64 orphan_next;	/* next inode on the orphan list, or 0 */
+	xv6_le64 reserved1;	/* 0 */
 	xv6_le64 parent;	/* directories: the parent's inode number */
 	xv6_le32 addr[XV6_NADDR]; /* 12 direct, single, double, triple */
 	xv6_le32 reserved[22];	/* 0 */
