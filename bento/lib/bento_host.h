@@ -96,12 +96,13 @@ int bento_module_load(const char *path, struct bento_loaded_module **out);
 void bento_module_unload(struct bento_loaded_module *lm);
 
 /*
- * bento_module_linked - wrap a module linked into the program (&
- * bento_module_NAME) the way bento_module_load wraps a loaded one: the
+ * bento_linked_module - wrap a module linked into the program
+ * (&bento_module_NAME) the way bento_module_load wraps a loaded one: the
  * same checks, handle NULL, path "(linked)", build_id that of the object
  * holding @mod.  Returns 0, -ENOEXEC (reason logged) or -ENOMEM.
+ * (Not named bento_module_*: BENTO_MODULE(NAME) defines those.)
  */
-int bento_module_linked(const struct bento_module *mod,
+int bento_linked_module(const struct bento_module *mod,
 			struct bento_loaded_module **out);
 
 /* ---- a mounted instance ------------------------------------------------ */

@@ -22,7 +22,21 @@ RUNTIME_TESTS := $(patsubst tests/runtime/%.c,$(O)/tests/bin/runtime_%,\
 
 $(O)/tests/bin/runtime_%: $(O)/tests/runtime/%.o $(LIBBENTO)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -rdynamic -o $@ $< $(LIBBENTO_WHOLE) \
+	$(CC) $(LDFLAGS) -rdynamic -o $@ $(filter %.o,$^) $(LIBBENTO_WHOLE) \
 		$(LIBBENTO_LIBS) -lcmocka
+
+# Fake modules for runtime_module, in variants of one source.
+RUNTIME_FAKE_MODS := $(addprefix $(O)/tests/runtime/fake_,\
+	good.so nobid.so badapi.so nolookup.so)
+RUNTIME_FAKE_good := -Wl,--build-id=sha1
+RUNTIME_FAKE_nobid := -Wl,--build-id=none
+RUNTIME_FAKE_badapi := -DFAKE_BAD_API
+RUNTIME_FAKE_nolookup := -DFAKE_NO_LOOKUP
+
+$(O)/tests/runtime/fake_%.so: tests/runtime/fake_mod.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -shared $(LDFLAGS) $(RUNTIME_FAKE_$*) -o $@ $<
+
+$(O)/tests/bin/runtime_module: $(RUNTIME_FAKE_MODS)
 
 ALL += $(RUNTIME_TESTS)

@@ -262,7 +262,7 @@ out_free:
 	return err;
 }
 
-int bento_module_linked(const struct bento_module *mod,
+int bento_linked_module(const struct bento_module *mod,
 			struct bento_loaded_module **out)
 {
 	struct bento_loaded_module *lm;
