@@ -39,4 +39,7 @@ $(O)/tests/runtime/fake_%.so: tests/runtime/fake_mod.c
 
 $(O)/tests/bin/runtime_module: $(RUNTIME_FAKE_MODS)
 
+# Keep the objects (make would delete them as intermediates).
+.PRECIOUS: $(O)/tests/runtime/%.o
+
 ALL += $(RUNTIME_TESTS)
