@@ -81,6 +81,8 @@ struct bcache_shard {
 	uint64_t ndirty;		/* lock: of them dirty */
 	struct bento_buf *lru_head;	/* lock: most recently released */
 	struct bento_buf *lru_tail;	/* lock: next to evict */
+	uint64_t hits, misses;		/* lock: statistics kept here so */
+	uint64_t evictions;		/* a hit touches no shared line */
 } __attribute__((aligned(64)));
 
 struct bento_bcache {
@@ -88,8 +90,8 @@ struct bento_bcache {
 	struct bento_sb *sb;		/* for corruption reports; or NULL */
 	uint32_t nshards;
 	struct bcache_shard *shards;
-	/* statistics, atomic */
-	uint64_t hits, misses, writes, flushes, evictions, cached, dirty;
+	/* statistics, atomic (the per-hit ones live in the shards) */
+	uint64_t writes, flushes, cached, dirty;
 };
 
 static void stat_add(uint64_t *counter, int64_t delta)
@@ -333,7 +335,7 @@ static void shard_shrink(struct bcache_shard *s, struct bento_buf **freelist)
 		if (!(b->flags & BUF_DIRTY)) {
 			lru_del(s, b);
 			hash_del(s, b);
-			stat_add(&b->cache->evictions, 1);
+			s->evictions++;
 			b->hnext = *freelist;
 			*freelist = b;
 			continue;
@@ -433,7 +435,7 @@ static int bcache_get(struct bento_bcache *c, uint64_t blockno, bool do_read,
 	for (;;) {
 		b = hash_find(s, blockno);
 		if (b) {
-			stat_add(&c->hits, 1);
+			s->hits++;
 			err = buf_hit(s, b, &freelist);
 			shard_unlock(s);
 			if (fresh)
@@ -450,7 +452,7 @@ static int bcache_get(struct bento_bcache *c, uint64_t blockno, bool do_read,
 			fresh = s->lru_tail;
 			lru_del(s, fresh);
 			hash_del(s, fresh);
-			stat_add(&c->evictions, 1);
+			s->evictions++;
 			break;
 		}
 		shard_unlock(s);
@@ -461,7 +463,7 @@ static int bcache_get(struct bento_bcache *c, uint64_t blockno, bool do_read,
 	}
 
 	/* Insert it, referenced, LOADING if it has to be read. */
-	stat_add(&c->misses, 1);
+	s->misses++;
 	b = fresh;
 	b->blockno = blockno;
 	b->refcnt = 1;
@@ -1005,11 +1007,20 @@ void bento_bcache_destroy(struct bento_bcache *c)
 void bento_bcache_stats(struct bento_bcache *c,
 			struct bento_bcache_stats *out)
 {
-	out->hits = stat_get(&c->hits);
-	out->misses = stat_get(&c->misses);
+	uint32_t i;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < c->nshards; i++) {
+		struct bcache_shard *s = &c->shards[i];
+
+		shard_lock(s);
+		out->hits += s->hits;
+		out->misses += s->misses;
+		out->evictions += s->evictions;
+		shard_unlock(s);
+	}
 	out->writes = stat_get(&c->writes);
 	out->flushes = stat_get(&c->flushes);
-	out->evictions = stat_get(&c->evictions);
 	out->cached = stat_get(&c->cached);
 	out->dirty = stat_get(&c->dirty);
 }
