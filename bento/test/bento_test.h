@@ -146,7 +146,9 @@ const char *bento_crash_subset_name(enum bento_crash_subset how);
 struct bento_test_fs {
 	struct bento_instance *inst;
 	struct bento_sb *sb;
-	const struct bento_fs_ops *ops;
+	const struct bento_fs_ops *ops;	/* the module's ops, with defaults
+					 * (as the FUSE host's) for NULLs */
+	struct bento_fs_ops ops_filled;	/* what ops points to */
 	struct bento_ctx ctx;		/* who calls: uid 0, gid 0 by default */
 	unsigned int dir_batch;		/* entries readdir may return per call
 					 * before the "buffer" is full (64) */

@@ -30,6 +30,171 @@
 #define IO_CHUNK (1u << 20)	/* largest read or write per op call */
 #define LISTDIR_MAX 50000000ull
 
+/* ---- defaults for ops a file system leaves NULL ------------------------
+ *
+ * As the FUSE host does: no forget, open, release, flush or opendir
+ * means there is nothing to do; no fsync means the host writes back the
+ * dirty buffers and flushes the device itself; a missing namespace op is
+ * -ENOSYS and a missing xattr op -EOPNOTSUPP.  The test mount calls a
+ * copy of the module's table with these filled in.
+ */
+
+static void def_forget(struct bento_sb *sb, bento_ino_t ino, uint64_t n)
+{
+}
+
+static int def_open(struct bento_sb *sb, const struct bento_ctx *ctx,
+		    bento_ino_t ino, int flags, uint64_t *fh)
+{
+	*fh = 0;
+	return 0;
+}
+
+static int def_opendir(struct bento_sb *sb, const struct bento_ctx *ctx,
+		       bento_ino_t ino, uint64_t *fh)
+{
+	*fh = 0;
+	return 0;
+}
+
+static void def_release(struct bento_sb *sb, bento_ino_t ino, uint64_t fh)
+{
+}
+
+static int def_flush(struct bento_sb *sb, bento_ino_t ino, uint64_t fh)
+{
+	return 0;
+}
+
+/* No fsync op: the host makes the cache durable itself. */
+static int def_fsync(struct bento_sb *sb, bento_ino_t ino, uint64_t fh,
+		     int datasync)
+{
+	int err = bento_sync_dirty(sb);
+
+	return err ? err : bento_dev_flush(sb);
+}
+
+static int def_mknod(struct bento_sb *sb, const struct bento_ctx *ctx,
+		     bento_ino_t parent, const char *name, uint32_t mode,
+		     uint32_t rdev, struct bento_entry *out)
+{
+	return -ENOSYS;
+}
+
+static int def_mkdir(struct bento_sb *sb, const struct bento_ctx *ctx,
+		     bento_ino_t parent, const char *name, uint32_t mode,
+		     struct bento_entry *out)
+{
+	return -ENOSYS;
+}
+
+static int def_symlink(struct bento_sb *sb, const struct bento_ctx *ctx,
+		       bento_ino_t parent, const char *name,
+		       const char *target, struct bento_entry *out)
+{
+	return -ENOSYS;
+}
+
+static int def_create(struct bento_sb *sb, const struct bento_ctx *ctx,
+		      bento_ino_t parent, const char *name, uint32_t mode,
+		      int flags, struct bento_entry *out, uint64_t *fh)
+{
+	return -ENOSYS;
+}
+
+static int def_remove(struct bento_sb *sb, const struct bento_ctx *ctx,
+		      bento_ino_t parent, const char *name)
+{
+	return -ENOSYS;
+}
+
+static int def_rename(struct bento_sb *sb, const struct bento_ctx *ctx,
+		      bento_ino_t parent, const char *name,
+		      bento_ino_t newparent, const char *newname,
+		      unsigned int flags)
+{
+	return -ENOSYS;
+}
+
+static int def_link(struct bento_sb *sb, const struct bento_ctx *ctx,
+		    bento_ino_t ino, bento_ino_t newparent,
+		    const char *newname, struct bento_entry *out)
+{
+	return -ENOSYS;
+}
+
+static int def_setattr(struct bento_sb *sb, const struct bento_ctx *ctx,
+		       bento_ino_t ino, const struct bento_setattr *sa,
+		       struct bento_attr *out)
+{
+	return -ENOSYS;
+}
+
+static int def_readlink(struct bento_sb *sb, bento_ino_t ino, char *buf,
+			size_t size)
+{
+	return -EINVAL;
+}
+
+static ssize_t def_read(struct bento_sb *sb, bento_ino_t ino, uint64_t fh,
+			char *buf, size_t size, uint64_t off)
+{
+	return -ENOSYS;
+}
+
+static ssize_t def_write(struct bento_sb *sb, bento_ino_t ino, uint64_t fh,
+			 const char *buf, size_t size, uint64_t off)
+{
+	return -ENOSYS;
+}
+
+static int def_readdir(struct bento_sb *sb, bento_ino_t ino, uint64_t fh,
+		       uint64_t off, bento_filldir_t fill, void *dirbuf)
+{
+	return -ENOSYS;
+}
+
+static int def_statfs(struct bento_sb *sb, struct bento_statfs *out)
+{
+	return -ENOSYS;
+}
+
+/* Copy @ops into @out with every NULL op replaced by its default. */
+static void fill_defaults(const struct bento_fs_ops *ops,
+			  struct bento_fs_ops *out)
+{
+	*out = *ops;
+#define DEF(op, fn) \
+	do { \
+		if (!out->op) \
+			out->op = fn; \
+	} while (0)
+	DEF(forget, def_forget);
+	DEF(open, def_open);
+	DEF(opendir, def_opendir);
+	DEF(release, def_release);
+	DEF(releasedir, def_release);
+	DEF(flush, def_flush);
+	DEF(fsync, def_fsync);
+	DEF(fsyncdir, def_fsync);
+	DEF(mknod, def_mknod);
+	DEF(mkdir, def_mkdir);
+	DEF(symlink, def_symlink);
+	DEF(create, def_create);
+	DEF(unlink, def_remove);
+	DEF(rmdir, def_remove);
+	DEF(rename, def_rename);
+	DEF(link, def_link);
+	DEF(setattr, def_setattr);
+	DEF(readlink, def_readlink);
+	DEF(read, def_read);
+	DEF(write, def_write);
+	DEF(readdir, def_readdir);
+	DEF(statfs, def_statfs);
+#undef DEF
+}
+
 /* ---- mounting --------------------------------------------------------- */
 
 int bento_test_mount(const struct bento_module *mod, struct bento_blkdev *dev,
@@ -49,7 +214,8 @@ int bento_test_mount(const struct bento_module *mod, struct bento_blkdev *dev,
 		return err;
 	}
 	fs->sb = &fs->inst->sb;
-	fs->ops = mod->ops;
+	fill_defaults(mod->ops, &fs->ops_filled);
+	fs->ops = &fs->ops_filled;
 	fs->ctx.uid = 0;
 	fs->ctx.gid = 0;
 	fs->ctx.pid = (uint32_t)getpid();
