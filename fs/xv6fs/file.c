@@ -1,0 +1,329 @@
+/*
+ * file.c - file data: read, write, setattr (truncate, times, owner),
+ * fsync, open/release.
+ *
+ * Data is ordered, not journaled: a write allocates blocks and changes
+ * the inode inside a transaction, but writes the bytes straight to their
+ * home blocks with bento_dev_write before the transaction ends, so they
+ * are on the device before any commit that makes them reachable.  A
+ * write is cut into transactions of at most XV6_WRITE_CHUNK bytes (and
+ * fewer when allocation fills the op's log reservation); blocks of one
+ * chunk are allocated next to each other where possible and written with
+ * one device call per physically contiguous run.
+ *
+ * Partial blocks are read, merged and rewritten; a newly allocated block
+ * is zero-filled around the data.  When a file grows past a partial last
+ * block, the stale bytes past the old end are zeroed (xv6_zero_tail).
+ *
+ * Locking: ip->lock exclusive for write and setattr, shared for read.
+ * fsync commits the running transaction (which holds every metadata
+ * change made so far) and flushes the device.
+ */
+#define BENTO_LOG_SUBSYS "xv6fs"
+#include "xv6fs.h"
+
+/* Physical runs of a range of file blocks, for one device call each. */
+struct run {
+	uint64_t pblk;		/* 0: a hole */
+	uint32_t n;
+};
+
+static int get_file(struct xv6_fs *fs, uint64_t ino, struct xv6_inode **out)
+{
+	int err = xv6_iget(fs, ino, out);
+
+	if (err)
+		return err;
+	if ((*out)->mode == 0 || !S_ISREG((*out)->mode)) {
+		err = (*out)->mode == 0 ? -ENOENT :
+		      xv6_is_dir(*out) ? -EISDIR : -EINVAL;
+		xv6_iput(fs, *out);
+	}
+	return err;
+}
+
+ssize_t xv6_read(struct bento_sb *sb, bento_ino_t ino, uint64_t fh,
+		 char *buf, size_t size, uint64_t off)
+{
+	struct xv6_fs *fs = XV6_FS(sb);
+	struct xv6_inode *ip;
+	uint64_t first, last, fb, pblk;
+	uint8_t *bounce = NULL;
+	size_t done = 0;
+	int err;
+
+	err = get_file(fs, ino, &ip);
+	if (err)
+		return err;
+	bento_rwlock_rdlock(&ip->lock);
+	if (off >= ip->size || size == 0)
+		goto out;
+	if (size > ip->size - off)
+		size = (size_t)(ip->size - off);
+	first = off / XV6_BLOCK_SIZE;
+	last = (off + size - 1) / XV6_BLOCK_SIZE;
+	bounce = bento_alloc((size_t)(last - first + 1) * XV6_BLOCK_SIZE);
+	if (!bounce) {
+		err = -ENOMEM;
+		goto out;
+	}
+
+	/* Read runs of contiguous blocks with one call each. */
+	for (fb = first; fb <= last && !err;) {
+		uint64_t start = fb;
+		uint32_t n = 1;
+
+		err = xv6_bmap(fs, ip, fb, NULL, 0, &pblk, NULL);
+		if (err)
+			break;
+		for (fb++; fb <= last && n < 256; fb++, n++) {
+			uint64_t q;
+
+			err = xv6_bmap(fs, ip, fb, NULL, 0, &q, NULL);
+			if (err || (pblk ? q != pblk + n : q != 0))
+				break;
+		}
+		if (err)
+			break;
+		if (pblk)
+			err = bento_dev_read(sb, pblk, n, bounce +
+					     (start - first) * XV6_BLOCK_SIZE);
+		else
+			memset(bounce + (start - first) * XV6_BLOCK_SIZE, 0,
+			       (size_t)n * XV6_BLOCK_SIZE);
+	}
+	if (!err) {
+		memcpy(buf, bounce + off % XV6_BLOCK_SIZE, size);
+		done = size;
+	}
+out:
+	bento_rwlock_rdunlock(&ip->lock);
+	bento_free(bounce);
+	xv6_iput(fs, ip);
+	return err ? err : (ssize_t)done;
+}
+
+int xv6_zero_tail(struct xv6_fs *fs, struct xv6_inode *ip)
+{
+	uint32_t off = (uint32_t)(ip->size % XV6_BLOCK_SIZE);
+	uint64_t pblk;
+	uint8_t *blk;
+	int err;
+
+	if (off == 0)
+		return 0;
+	err = xv6_bmap(fs, ip, ip->size / XV6_BLOCK_SIZE, NULL, 0, &pblk,
+		       NULL);
+	if (err || pblk == 0)
+		return err;
+	blk = bento_alloc(XV6_BLOCK_SIZE);
+	if (!blk)
+		return -ENOMEM;
+	err = bento_dev_read(fs->sb, pblk, 1, blk);
+	if (!err) {
+		memset(blk + off, 0, XV6_BLOCK_SIZE - off);
+		err = bento_dev_write(fs->sb, pblk, 1, blk);
+	}
+	bento_free(blk);
+	return err;
+}
+
+/*
+ * write_chunk - write @len bytes at @off (within one chunk) in
+ * transaction @tx; ip->lock held exclusive.  Returns bytes written (may
+ * be short when the op's log reservation fills) or -errno.  @bounce
+ * holds the chunk's blocks, @pb their block numbers.
+ */
+static ssize_t write_chunk(struct xv6_tx *tx, struct xv6_inode *ip,
+			   const char *src, size_t len, uint64_t off,
+			   uint8_t *bounce, uint64_t *pb)
+{
+	struct xv6_fs *fs = tx->fs;
+	uint64_t first = off / XV6_BLOCK_SIZE, fb, last, goal = 0;
+	bool fresh;
+	uint32_t i, nb;
+	int err = 0;
+
+	last = (off + len - 1) / XV6_BLOCK_SIZE;
+	if (first > 0 && xv6_bmap(fs, ip, first - 1, NULL, 0, &goal, NULL) == 0 &&
+	    goal)
+		goal++;
+
+	/* 1. Map (allocating) every block; stop early if the log is full. */
+	for (fb = first; fb <= last; fb++) {
+		if (xv6_tx_low(tx, 8))
+			break;
+		err = xv6_bmap(fs, ip, fb, tx, goal, &pb[fb - first], &fresh);
+		if (err)
+			break;
+		goal = pb[fb - first] + 1;
+		/* Read or zero what the write does not cover. */
+		if ((fb == first && off % XV6_BLOCK_SIZE) ||
+		    (fb == last && (off + len) % XV6_BLOCK_SIZE)) {
+			uint8_t *dst = bounce + (fb - first) * XV6_BLOCK_SIZE;
+
+			if (fresh)
+				memset(dst, 0, XV6_BLOCK_SIZE);
+			else
+				err = bento_dev_read(fs->sb, pb[fb - first], 1,
+						     dst);
+			if (err)
+				break;
+		}
+	}
+	nb = (uint32_t)(fb - first);
+	if (nb == 0)
+		return err ? err : -ENOSPC;
+	if (fb <= last)		/* cut short: write whole blocks only */
+		len = (size_t)(first + nb) * XV6_BLOCK_SIZE - off;
+
+	/* 2. Merge the data in and write runs. */
+	memcpy(bounce + off % XV6_BLOCK_SIZE, src, len);
+	for (i = 0; i < nb;) {
+		uint32_t n = 1;
+
+		while (i + n < nb && pb[i + n] == pb[i] + n)
+			n++;
+		err = bento_dev_write(fs->sb, pb[i], n,
+				      bounce + (size_t)i * XV6_BLOCK_SIZE);
+		if (err)
+			return err;
+		i += n;
+	}
+	if (off + len > ip->size)
+		ip->size = off + len;
+	return (ssize_t)len;
+}
+
+ssize_t xv6_write(struct bento_sb *sb, bento_ino_t ino, uint64_t fh,
+		  const char *buf, size_t size, uint64_t off)
+{
+	struct xv6_fs *fs = XV6_FS(sb);
+	struct xv6_inode *ip;
+	struct xv6_tx tx;
+	uint8_t *bounce;
+	size_t done = 0;
+	ssize_t n = 0;
+	int err;
+
+	if (size == 0)
+		return 0;
+	if (off + size < off ||
+	    off + size > XV6_MAX_FILE_BLOCKS * XV6_BLOCK_SIZE)
+		return -EFBIG;
+	err = get_file(fs, ino, &ip);
+	if (err)
+		return err;
+	bounce = bento_alloc(XV6_WRITE_CHUNK + 2 * XV6_BLOCK_SIZE +
+			     XV6_BLOCK_SIZE);
+	if (!bounce) {
+		xv6_iput(fs, ip);
+		return -ENOMEM;
+	}
+	while (done < size) {
+		uint64_t pos = off + done;
+		size_t len = size - done;
+		size_t room = XV6_WRITE_CHUNK - pos % XV6_BLOCK_SIZE;
+
+		if (len > room)
+			len = room;
+		err = xv6_begin_op(fs, &tx, XV6_OP_BLOCKS);
+		if (err)
+			break;
+		bento_rwlock_wrlock(&ip->lock);
+		if (pos > ip->size)
+			err = xv6_zero_tail(fs, ip);
+		if (!err)
+			n = write_chunk(&tx, ip, buf + done, len, pos, bounce,
+					(uint64_t *)(bounce + XV6_WRITE_CHUNK +
+						     2 * XV6_BLOCK_SIZE));
+		if (!err && n > 0) {
+			xv6_touch(ip, true, true);
+			err = xv6_iupdate(&tx, ip);
+		}
+		bento_rwlock_wrunlock(&ip->lock);
+		xv6_end_op(&tx);
+		if (!err && n < 0)
+			err = (int)n;
+		if (err)
+			break;
+		done += (size_t)n;
+	}
+	bento_free(bounce);
+	xv6_iput(fs, ip);
+	return done ? (ssize_t)done : err;
+}
+
+int xv6_setattr(struct bento_sb *sb, const struct bento_ctx *ctx,
+		bento_ino_t ino, const struct bento_setattr *sa,
+		struct bento_attr *out)
+{
+	struct xv6_fs *fs = XV6_FS(sb);
+	struct xv6_inode *ip;
+	struct xv6_tx tx;
+	int err;
+
+	err = xv6_iget(fs, ino, &ip);
+	if (err)
+		return err;
+	if (ip->mode == 0) {
+		err = -ENOENT;
+		goto out;
+	}
+
+	/* 1. Size, in transactions of its own. */
+	if (sa->valid & BENTO_SET_SIZE) {
+		if (xv6_is_dir(ip))
+			err = -EISDIR;
+		else if (!S_ISREG(ip->mode))
+			err = -EINVAL;
+		else if (sa->size > XV6_MAX_FILE_BLOCKS * XV6_BLOCK_SIZE)
+			err = -EFBIG;
+		else
+			err = xv6_itrunc(fs, ip, sa->size);
+		if (err)
+			goto out;
+	}
+
+	/* 2. Everything else in one. */
+	err = xv6_begin_op(fs, &tx, 4);
+	if (err)
+		goto out;
+	bento_rwlock_wrlock(&ip->lock);
+	if (sa->valid & BENTO_SET_MODE)
+		ip->mode = (ip->mode & S_IFMT) | (sa->mode & 07777);
+	if (sa->valid & BENTO_SET_UID)
+		ip->uid = sa->uid;
+	if (sa->valid & BENTO_SET_GID)
+		ip->gid = sa->gid;
+	if (sa->valid & BENTO_SET_ATIME)
+		ip->atime = sa->atime;
+	if (sa->valid & BENTO_SET_MTIME)
+		ip->mtime = sa->mtime;
+	if (sa->valid & (BENTO_SET_ATIME_NOW | BENTO_SET_MTIME_NOW)) {
+		struct bento_timespec now;
+
+		bento_now(&now);
+		if (sa->valid & BENTO_SET_ATIME_NOW)
+			ip->atime = now;
+		if (sa->valid & BENTO_SET_MTIME_NOW)
+			ip->mtime = now;
+	}
+	if (sa->valid & BENTO_SET_CTIME)
+		ip->ctime = sa->ctime;
+	else
+		xv6_touch(ip, false, true);
+	err = xv6_iupdate(&tx, ip);
+	xv6_fill_attr(ip, out);
+	bento_rwlock_wrunlock(&ip->lock);
+	xv6_end_op(&tx);
+out:
+	xv6_iput(fs, ip);
+	return err;
+}
+
+int xv6_fsync(struct bento_sb *sb, bento_ino_t ino, uint64_t fh,
+	      int datasync)
+{
+	return xv6_log_force(XV6_FS(sb));
+}

@@ -1,0 +1,450 @@
+/*
+ * log.c - the xv6fs journal: physical redo logging of metadata blocks
+ * with group commit.
+ *
+ * An op brackets its metadata changes with xv6_begin_op/xv6_end_op.
+ * begin_op reserves XV6_OP_BLOCKS log blocks (waiting while a commit runs
+ * or the log is too full); every metadata buffer the op modifies is
+ * handed to xv6_log_write, which keeps one buffer reference per block
+ * until the block is installed (so the cache cannot evict or write it
+ * early; journaled buffers are never marked dirty).  Blocks freed by an
+ * op are only noted (xv6_log_defer_free): their bitmap bits are cleared
+ * by the commit itself, so they cannot be reused before the transaction
+ * that freed them is durable.
+ *
+ * Commit runs in the thread that ends the last op in flight, when the log
+ * is nearly full, somebody asked (fsync, sync, unmount), or the
+ * transaction is older than XV6_COMMIT_AGE seconds.  Protocol (see
+ * docs/xv6fs-format.md): write the blocks to the log area and the header
+ * with a crc over both, flush (commit point), write the blocks home,
+ * flush, clear the header.  A failed commit makes the error sticky: every
+ * later op fails with -EIO rather than risk a half-installed state.
+ *
+ * Limits: commits are synchronous in the committing op's thread; there is
+ * no checkpointing beyond the single transaction in the log.
+ */
+#define BENTO_LOG_SUBSYS "xv6fs"
+#include "xv6fs.h"
+#include "xv6fs_log.h"
+
+#define HDR_COUNT offsetof(struct xv6_disk_loghdr, count)
+#define HDR_SEQ offsetof(struct xv6_disk_loghdr, seq)
+#define HDR_CRC offsetof(struct xv6_disk_loghdr, crc)
+#define HDR_BLOCK offsetof(struct xv6_disk_loghdr, block)
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+static uint32_t get_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static void put_le64(uint8_t *p, uint64_t v)
+{
+	put_le32(p, (uint32_t)v);
+	put_le32(p + 4, (uint32_t)(v >> 32));
+}
+
+static uint64_t get_le64(const uint8_t *p)
+{
+	return (uint64_t)get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
+}
+
+/* crc of a header block (crc field read as 0) continued over @data. */
+static uint32_t log_crc(uint8_t *hdr, const uint8_t *data, uint32_t count)
+{
+	uint32_t saved = get_le32(hdr + HDR_CRC), crc;
+
+	put_le32(hdr + HDR_CRC, 0);
+	crc = bento_crc32(0, hdr, XV6_BLOCK_SIZE);
+	put_le32(hdr + HDR_CRC, saved);
+	return bento_crc32(crc, data, (size_t)count * XV6_BLOCK_SIZE);
+}
+
+/* Write one whole block home through the cache.  0 or -EIO. */
+static int write_home(struct bento_sb *sb, uint64_t blockno,
+		      const void *data)
+{
+	struct bento_buf *b;
+	int err;
+
+	err = bento_getblk(sb, blockno, &b);
+	if (err)
+		return err;
+	err = bento_buf_write(b, 0, data, XV6_BLOCK_SIZE);
+	if (!err)
+		err = bento_bwrite(b);
+	bento_brelse(b);
+	return err;
+}
+
+int xv6_log_replay(struct bento_sb *sb, uint64_t nblocks, uint64_t log_start,
+		   uint64_t log_blocks)
+{
+	uint8_t *hdr, *data = NULL;
+	uint32_t count, i;
+	int err;
+
+	hdr = bento_alloc(XV6_BLOCK_SIZE);
+	if (!hdr)
+		return -ENOMEM;
+	err = bento_dev_read(sb, log_start, 1, hdr);
+	if (err)
+		goto out;
+
+	/* 1. Is there a committed transaction? */
+	count = get_le32(hdr + HDR_COUNT);
+	if (get_le32(hdr) != XV6_LOG_MAGIC || count == 0 ||
+	    count > XV6_LOG_MAX || count > log_blocks - 1)
+		goto out;
+	for (i = 0; i < count; i++) {
+		uint32_t home = get_le32(hdr + HDR_BLOCK + 4 * i);
+
+		if (home >= nblocks ||
+		    (home >= log_start && home < log_start + log_blocks)) {
+			bento_warn("journal: header names block %u outside the file system, not replaying",
+				   home);
+			goto out;
+		}
+	}
+	data = bento_alloc((size_t)count * XV6_BLOCK_SIZE);
+	if (!data) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = bento_dev_read(sb, log_start + 1, count, data);
+	if (err)
+		goto out;
+	if (log_crc(hdr, data, count) != get_le32(hdr + HDR_CRC)) {
+		bento_info("journal: transaction %llu incomplete (bad crc), discarded",
+			   (unsigned long long)get_le64(hdr + HDR_SEQ));
+		goto out;
+	}
+	if (sb->read_only) {
+		err = (int)count;
+		goto out;
+	}
+
+	/* 2. Install, flush, clear the header, flush. */
+	for (i = 0; i < count && !err; i++)
+		err = write_home(sb, get_le32(hdr + HDR_BLOCK + 4 * i),
+				 data + (size_t)i * XV6_BLOCK_SIZE);
+	if (!err)
+		err = bento_dev_flush(sb);
+	if (!err) {
+		put_le32(hdr + HDR_COUNT, 0);
+		err = bento_dev_write(sb, log_start, 1, hdr);
+	}
+	if (!err)
+		err = bento_dev_flush(sb);
+	if (!err) {
+		bento_info("journal: replayed transaction %llu, %u blocks",
+			   (unsigned long long)get_le64(hdr + HDR_SEQ), count);
+		err = (int)count;
+	}
+out:
+	bento_free(data);
+	bento_free(hdr);
+	return err;
+}
+
+int xv6_log_init(struct xv6_fs *fs)
+{
+	struct xv6_log *log = &fs->log;
+
+	memset(log, 0, sizeof(*log));
+	log->max = (uint32_t)(fs->log_blocks - 1);
+	if (log->max > XV6_LOG_MAX)
+		log->max = XV6_LOG_MAX;
+	log->nslot = 1;
+	while (log->nslot < 2 * log->max)
+		log->nslot <<= 1;
+	log->bufs = bento_zalloc(sizeof(*log->bufs) * log->max);
+	log->slot = bento_zalloc(sizeof(*log->slot) * log->nslot);
+	log->scratch = bento_alloc((size_t)(log->max + 1) * XV6_BLOCK_SIZE);
+	if (!log->bufs || !log->slot || !log->scratch) {
+		bento_free(log->bufs);
+		bento_free(log->slot);
+		bento_free(log->scratch);
+		return -ENOMEM;
+	}
+	log->seq = 1;
+	bento_mutex_init(&log->lock);
+	bento_cond_init(&log->cond);
+	return 0;
+}
+
+void xv6_log_destroy(struct xv6_fs *fs)
+{
+	struct xv6_log *log = &fs->log;
+	uint32_t i;
+
+	for (i = 0; i < log->count; i++)
+		bento_brelse(log->bufs[i]);
+	bento_free(log->bufs);
+	bento_free(log->slot);
+	bento_free(log->scratch);
+	bento_free(log->freed);
+	bento_cond_destroy(&log->cond);
+	bento_mutex_destroy(&log->lock);
+}
+
+static uint32_t slot_of(const struct xv6_log *log, uint64_t blockno)
+{
+	return (uint32_t)((blockno * 0x9e3779b97f4a7c15ull) >> 40) &
+	       (log->nslot - 1);
+}
+
+/*
+ * commit - write the running transaction to the log, install it, and
+ * start a new one.  Caller set log->committing; no op is in flight and no
+ * lock is held.
+ */
+static int commit(struct xv6_fs *fs)
+{
+	struct xv6_log *log = &fs->log;
+	uint8_t *hdr = log->scratch, *data = hdr + XV6_BLOCK_SIZE;
+	uint32_t i;
+	int err = 0;
+
+	/* 1. Deferred frees become bitmap changes of this transaction. */
+	for (i = 0; i < log->nfreed; i++)
+		xv6_bfree_commit(fs, &log->freed[i]);
+	log->nfreed = 0;
+	if (log->count == 0)
+		goto done;
+
+	/* 2. Log data blocks and the header with its crc; flush. */
+	memset(hdr, 0, XV6_BLOCK_SIZE);
+	for (i = 0; i < log->count; i++) {
+		err = bento_buf_read(log->bufs[i], 0,
+				     data + (size_t)i * XV6_BLOCK_SIZE,
+				     XV6_BLOCK_SIZE);
+		if (err)
+			goto fail;
+		put_le32(hdr + HDR_BLOCK + 4 * i,
+			 (uint32_t)bento_buf_blockno(log->bufs[i]));
+	}
+	put_le32(hdr, XV6_LOG_MAGIC);
+	put_le32(hdr + HDR_COUNT, log->count);
+	put_le64(hdr + HDR_SEQ, log->seq);
+	put_le32(hdr + HDR_CRC, log_crc(hdr, data, log->count));
+	err = bento_dev_write(fs->sb, fs->log_start, log->count + 1, hdr);
+	if (!err)
+		err = bento_dev_flush(fs->sb);
+	if (err)
+		goto fail;
+
+	/* 3. Install home, flush, clear the header. */
+	for (i = 0; i < log->count && !err; i++)
+		err = bento_bwrite(log->bufs[i]);
+	if (!err)
+		err = bento_dev_flush(fs->sb);
+	if (!err) {
+		put_le32(hdr + HDR_COUNT, 0);
+		err = bento_dev_write(fs->sb, fs->log_start, 1, hdr);
+	}
+	if (err)
+		goto fail;
+
+done:
+	for (i = 0; i < log->count; i++)
+		bento_brelse(log->bufs[i]);
+	memset(log->slot, 0, sizeof(*log->slot) * log->nslot);
+	log->count = 0;
+	log->committed = log->seq;
+	log->seq++;
+	return 0;
+
+fail:
+	bento_err("journal: commit of transaction %llu failed (%d); no further changes will be written",
+		  (unsigned long long)log->seq, err);
+	return -EIO;
+}
+
+/* Run a commit with log->lock held on entry and exit. */
+static void commit_locked(struct xv6_fs *fs)
+{
+	struct xv6_log *log = &fs->log;
+	int err;
+
+	log->committing = true;
+	log->want_commit = false;
+	bento_mutex_unlock(&log->lock);
+	err = commit(fs);
+	bento_mutex_lock(&log->lock);
+	if (err)
+		log->error = err;
+	log->committing = false;
+	bento_cond_broadcast(&log->cond);
+}
+
+int xv6_begin_op(struct xv6_fs *fs, struct xv6_tx *tx, uint32_t nblocks)
+{
+	struct xv6_log *log = &fs->log;
+	int err;
+
+	if (fs->read_only)
+		return -EROFS;
+	tx->fs = fs;
+	tx->reserved = nblocks;
+	tx->used = 0;
+	bento_mutex_lock(&log->lock);
+	for (;;) {
+		if (log->error)
+			break;
+		if (log->committing) {
+			bento_cond_wait(&log->cond, &log->lock);
+			continue;
+		}
+		if (log->want_commit ||
+		    log->count + log->reserve + nblocks > log->max) {
+			if (log->outstanding == 0) {
+				commit_locked(fs);
+				continue;
+			}
+			log->want_commit = true;
+			bento_cond_wait(&log->cond, &log->lock);
+			continue;
+		}
+		break;
+	}
+	err = log->error;
+	if (!err) {
+		log->outstanding++;
+		log->reserve += nblocks;
+	}
+	bento_mutex_unlock(&log->lock);
+	return err;
+}
+
+static bool tx_old(struct xv6_log *log)
+{
+	struct bento_timespec now;
+
+	if (log->count == 0)
+		return false;
+	bento_now(&now);
+	return now.sec - log->start.sec >= XV6_COMMIT_AGE;
+}
+
+int xv6_end_op(struct xv6_tx *tx)
+{
+	struct xv6_fs *fs = tx->fs;
+	struct xv6_log *log = &fs->log;
+	int err;
+
+	bento_mutex_lock(&log->lock);
+	BENTO_ASSERT(log->outstanding > 0);
+	log->outstanding--;
+	log->reserve -= tx->reserved;
+	if (log->outstanding == 0 && !log->committing &&
+	    (log->want_commit || tx_old(log) ||
+	     log->count + 2 * XV6_OP_BLOCKS > log->max))
+		commit_locked(fs);
+	else
+		bento_cond_broadcast(&log->cond);
+	err = log->error;
+	bento_mutex_unlock(&log->lock);
+	return err;
+}
+
+void xv6_log_write(struct xv6_tx *tx, struct bento_buf *b)
+{
+	struct xv6_log *log = &tx->fs->log;
+	uint64_t blockno = bento_buf_blockno(b);
+	uint32_t s;
+
+	bento_mutex_lock(&log->lock);
+	for (s = slot_of(log, blockno); log->slot[s];
+	     s = (s + 1) & (log->nslot - 1)) {
+		if (bento_buf_blockno(log->bufs[log->slot[s] - 1]) == blockno)
+			goto out;
+	}
+	/* An op that overruns its reservation borrows unreserved space;
+	 * begin_op's accounting guarantees the log itself has room. */
+	BENTO_ASSERT(log->count < log->max);
+	if (log->count == 0)
+		bento_now(&log->start);
+	bento_bget(b);
+	log->bufs[log->count++] = b;
+	log->slot[s] = log->count;
+	tx->used++;
+out:
+	bento_mutex_unlock(&log->lock);
+}
+
+bool xv6_tx_low(const struct xv6_tx *tx, uint32_t need)
+{
+	return tx->used + need > tx->reserved;
+}
+
+int xv6_log_defer_free(struct xv6_tx *tx, uint64_t start, uint64_t len)
+{
+	struct xv6_log *log = &tx->fs->log;
+	struct xv6_extent *e;
+	int err = 0;
+
+	bento_mutex_lock(&log->lock);
+	if (log->nfreed > 0) {
+		e = &log->freed[log->nfreed - 1];
+		if (e->start + e->len == start) {
+			e->len += len;
+			goto out;
+		}
+	}
+	if (log->nfreed == log->freed_cap) {
+		uint32_t cap = log->freed_cap ? 2 * log->freed_cap : 64;
+		struct xv6_extent *n = bento_alloc(sizeof(*n) * cap);
+
+		if (!n) {
+			err = -ENOMEM;
+			goto out;
+		}
+		if (log->nfreed)
+			memcpy(n, log->freed, sizeof(*n) * log->nfreed);
+		bento_free(log->freed);
+		log->freed = n;
+		log->freed_cap = cap;
+	}
+	log->freed[log->nfreed].start = start;
+	log->freed[log->nfreed].len = len;
+	log->nfreed++;
+out:
+	bento_mutex_unlock(&log->lock);
+	return err;
+}
+
+int xv6_log_force(struct xv6_fs *fs)
+{
+	struct xv6_log *log = &fs->log;
+	uint64_t target;
+	int err;
+
+	if (fs->read_only)
+		return 0;
+	bento_mutex_lock(&log->lock);
+	target = log->seq;
+	if (log->count == 0 && log->nfreed == 0)
+		target = log->committed;
+	while (!log->error && log->committed < target) {
+		if (!log->committing && log->outstanding == 0) {
+			commit_locked(fs);
+			continue;
+		}
+		log->want_commit = true;
+		bento_cond_wait(&log->cond, &log->lock);
+	}
+	err = log->error;
+	bento_mutex_unlock(&log->lock);
+	if (!err)
+		err = bento_dev_flush(fs->sb);
+	return err;
+}

@@ -1,0 +1,102 @@
+/*
+ * ops.c - the xv6fs ops table and module declaration, plus the ops too
+ * small for a file of their own (open, release, flush, opendir, ...).
+ *
+ * File handles carry no state: every fh is 0, which also makes live
+ * upgrade of open files trivial.
+ */
+#define BENTO_LOG_SUBSYS "xv6fs"
+#include "xv6fs.h"
+
+static int xv6_open(struct bento_sb *sb, const struct bento_ctx *ctx,
+		    bento_ino_t ino, int flags, uint64_t *fh)
+{
+	struct xv6_fs *fs = XV6_FS(sb);
+	struct xv6_inode *ip;
+	int err = xv6_iget(fs, ino, &ip);
+
+	if (err)
+		return err;
+	if (ip->mode == 0)
+		err = -ENOENT;
+	else if (xv6_is_dir(ip))
+		err = -EISDIR;
+	xv6_iput(fs, ip);
+	*fh = 0;
+	return err;
+}
+
+static void xv6_release(struct bento_sb *sb, bento_ino_t ino, uint64_t fh)
+{
+}
+
+static int xv6_flush(struct bento_sb *sb, bento_ino_t ino, uint64_t fh)
+{
+	return 0;
+}
+
+static int xv6_opendir(struct bento_sb *sb, const struct bento_ctx *ctx,
+		       bento_ino_t ino, uint64_t *fh)
+{
+	struct xv6_fs *fs = XV6_FS(sb);
+	struct xv6_inode *ip;
+	int err = xv6_iget(fs, ino, &ip);
+
+	if (err)
+		return err;
+	if (ip->mode == 0)
+		err = -ENOENT;
+	else if (!xv6_is_dir(ip))
+		err = -ENOTDIR;
+	xv6_iput(fs, ip);
+	*fh = 0;
+	return err;
+}
+
+static void xv6_releasedir(struct bento_sb *sb, bento_ino_t ino,
+			   uint64_t fh)
+{
+}
+
+static int xv6_fsyncdir(struct bento_sb *sb, bento_ino_t ino, uint64_t fh,
+			int datasync)
+{
+	return xv6_log_force(XV6_FS(sb));
+}
+
+const struct bento_fs_ops xv6fs_ops = {
+	.init = xv6_init,
+	.destroy = xv6_destroy,
+	.lookup = xv6_lookup,
+	.forget = xv6_forget,
+	.getattr = xv6_getattr,
+	.setattr = xv6_setattr,
+	.readlink = xv6_readlink,
+	.mknod = xv6_mknod,
+	.mkdir = xv6_mkdir,
+	.symlink = xv6_symlink,
+	.create = xv6_create,
+	.unlink = xv6_unlink,
+	.rmdir = xv6_rmdir,
+	.rename = xv6_rename,
+	.link = xv6_link,
+	.open = xv6_open,
+	.release = xv6_release,
+	.read = xv6_read,
+	.write = xv6_write,
+	.flush = xv6_flush,
+	.fsync = xv6_fsync,
+	.opendir = xv6_opendir,
+	.readdir = xv6_readdir,
+	.releasedir = xv6_releasedir,
+	.fsyncdir = xv6_fsyncdir,
+	.statfs = xv6_statfs,
+	.setxattr = xv6_setxattr,
+	.getxattr = xv6_getxattr,
+	.listxattr = xv6_listxattr,
+	.removexattr = xv6_removexattr,
+	.prepare = xv6_prepare,
+	.transfer = xv6_transfer,
+};
+
+BENTO_MODULE(xv6fs, "1.0", &xv6fs_ops);

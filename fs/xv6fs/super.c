@@ -1,0 +1,356 @@
+/*
+ * super.c - mounting and unmounting xv6fs: superblock validation, journal
+ * replay, orphan processing, statfs, and the live-upgrade state record.
+ *
+ * init order: read block 0 and validate every field against the device
+ * (a zeroed or foreign block 0 is -EINVAL "not an xv6fs image"; a bad
+ * crc, impossible geometry or a device smaller than the file system is
+ * -EUCLEAN), replay the journal, set up the allocators (counting free
+ * bits) and the inode cache, check the root inode, process the orphan
+ * table.  A read-only mount refuses an image whose journal needs replay.
+ *
+ * Live upgrade (prepare/transfer): prepare commits everything, so the
+ * disk is the state, and records format version 1 with the host's lookup
+ * counts per inode (XV6_ST_LOOKUPS) and the geometry (XV6_ST_GEOM) as a
+ * sanity check.  transfer mounts from disk without orphan processing
+ * (orphans may still be open) and restores the lookup counts.  File
+ * handles carry no state (fh is always 0).  The old build's memory is
+ * not freed by the new one; the host must keep or free it (see the
+ * report of issue 2).
+ */
+#define BENTO_LOG_SUBSYS "xv6fs"
+#include "xv6fs.h"
+#include "xv6fs_log.h"
+
+#define S_OFF(f) ((uint32_t)offsetof(struct xv6_disk_super, f))
+
+#define XV6_STATE_VERSION 1u
+#define XV6_ST_GEOM 1u		/* le64 nblocks, ninodes, data_start */
+#define XV6_ST_LOOKUPS 2u	/* (le64 ino, le64 nlookup) pairs */
+
+static int bad_super(struct bento_sb *sb, const char *what)
+{
+	return bento_fs_corrupt(sb, -EUCLEAN, "superblock: %s", what);
+}
+
+/* Areas [start, start+len) must lie in 1..nblocks-1, in this order. */
+static bool area_ok(uint64_t start, uint64_t len, uint64_t *next,
+		    uint64_t nblocks)
+{
+	if (start < *next || len > nblocks || start > nblocks - len)
+		return false;
+	*next = start + len;
+	return true;
+}
+
+/* Read and validate the superblock into @fs.  0 or -errno. */
+static int read_super(struct bento_sb *sb, struct xv6_fs *fs)
+{
+	uint8_t raw[sizeof(struct xv6_disk_super)];
+	uint64_t dev = bento_dev_nblocks(sb), next = 1, i;
+	struct bento_buf *b;
+	bool zero = true;
+	int err;
+
+	err = bento_bread(sb, XV6_SUPER_BLOCKNO, &b);
+	if (err)
+		return err;
+	err = bento_buf_read(b, 0, raw, sizeof(raw));
+	for (i = 0; i < sizeof(raw); i++)
+		zero &= raw[i] == 0;
+	if (!err && (zero || bento_buf_get32(b, S_OFF(magic)) != XV6_MAGIC)) {
+		bento_err("device: not an xv6fs image (bad magic in block 0)");
+		err = -EINVAL;
+	}
+	if (err)
+		goto out;
+	if (bento_crc32(0, raw, XV6_SUPER_CRC_LEN) !=
+	    bento_buf_get32(b, S_OFF(crc))) {
+		err = bad_super(sb, "bad checksum");
+		goto out;
+	}
+	if (bento_buf_get32(b, S_OFF(version)) != XV6_VERSION ||
+	    bento_buf_get64(b, S_OFF(features)) != 0) {
+		bento_err("superblock: version %u or features %llx not supported",
+			  bento_buf_get32(b, S_OFF(version)),
+			  (unsigned long long)bento_buf_get64(b, S_OFF(features)));
+		err = -EINVAL;
+		goto out;
+	}
+	fs->nblocks = bento_buf_get64(b, S_OFF(nblocks));
+	fs->ninodes = bento_buf_get64(b, S_OFF(ninodes));
+	fs->log_start = bento_buf_get64(b, S_OFF(log_start));
+	fs->log_blocks = bento_buf_get64(b, S_OFF(log_blocks));
+	fs->imap_start = bento_buf_get64(b, S_OFF(imap_start));
+	fs->imap_blocks = bento_buf_get64(b, S_OFF(imap_blocks));
+	fs->bmap_start = bento_buf_get64(b, S_OFF(bmap_start));
+	fs->bmap_blocks = bento_buf_get64(b, S_OFF(bmap_blocks));
+	fs->itable_start = bento_buf_get64(b, S_OFF(itable_start));
+	fs->itable_blocks = bento_buf_get64(b, S_OFF(itable_blocks));
+	fs->data_start = bento_buf_get64(b, S_OFF(data_start));
+	fs->hash_seed = bento_buf_get64(b, S_OFF(hash_seed));
+
+	/* Geometry: sizes agree, areas in order and inside the fs. */
+	if (bento_buf_get32(b, S_OFF(block_size)) != XV6_BLOCK_SIZE ||
+	    bento_buf_get32(b, S_OFF(inode_size)) != XV6_INODE_SIZE ||
+	    fs->nblocks > UINT32_MAX || fs->nblocks < 16 ||
+	    fs->ninodes % XV6_INODES_PER_BLOCK || fs->ninodes <= XV6_ROOT_INO ||
+	    fs->ninodes > UINT32_MAX ||
+	    fs->log_blocks < 2 * XV6_OP_BLOCKS + 1 ||
+	    fs->log_blocks > XV6_LOG_MAX + 1 ||
+	    fs->imap_blocks != (fs->ninodes + XV6_BITS_PER_BLOCK - 1) /
+				       XV6_BITS_PER_BLOCK ||
+	    fs->bmap_blocks != (fs->nblocks + XV6_BITS_PER_BLOCK - 1) /
+				       XV6_BITS_PER_BLOCK ||
+	    fs->itable_blocks != fs->ninodes / XV6_INODES_PER_BLOCK ||
+	    !area_ok(fs->log_start, fs->log_blocks, &next, fs->nblocks) ||
+	    !area_ok(fs->imap_start, fs->imap_blocks, &next, fs->nblocks) ||
+	    !area_ok(fs->bmap_start, fs->bmap_blocks, &next, fs->nblocks) ||
+	    !area_ok(fs->itable_start, fs->itable_blocks, &next, fs->nblocks) ||
+	    fs->data_start < next || fs->data_start >= fs->nblocks ||
+	    bento_buf_get64(b, S_OFF(root_ino)) != XV6_ROOT_INO ||
+	    bento_buf_get64(b, S_OFF(orphan_slots)) != XV6_ORPHAN_SLOTS) {
+		err = bad_super(sb, "impossible geometry");
+		goto out;
+	}
+	if (fs->nblocks > dev) {
+		err = bento_fs_corrupt(sb, -EUCLEAN, "device: image truncated: superblock says %llu blocks, device has %llu",
+				       (unsigned long long)fs->nblocks,
+				       (unsigned long long)dev);
+		goto out;
+	}
+out:
+	bento_brelse(b);
+	return err;
+}
+
+/* Everything init and transfer share.  On failure nothing is left. */
+static int mount_fs(struct bento_sb *sb, bool recover)
+{
+	struct xv6_fs *fs;
+	struct xv6_inode *root;
+	int err;
+
+	fs = bento_zalloc(sizeof(*fs));
+	if (!fs)
+		return -ENOMEM;
+	fs->sb = sb;
+	fs->read_only = sb->read_only;
+	err = read_super(sb, fs);
+	if (err)
+		goto out_free;
+
+	/* 1. Journal. */
+	err = xv6_log_replay(sb, fs->nblocks, fs->log_start, fs->log_blocks);
+	if (err > 0 && sb->read_only) {
+		bento_err("journal: needs recovery; mount read-write once");
+		err = -EROFS;
+	}
+	if (err < 0)
+		goto out_free;
+	err = xv6_log_init(fs);
+	if (err)
+		goto out_free;
+
+	/* 2. Allocators and inode cache. */
+	err = xv6_balloc_init(fs);
+	if (err)
+		goto out_log;
+	err = xv6_icache_init(fs);
+	if (err)
+		goto out_balloc;
+	sb->fs_info = fs;
+	sb->root_ino = XV6_ROOT_INO;
+
+	/* 3. The root must be a directory. */
+	err = xv6_iget(fs, XV6_ROOT_INO, &root);
+	if (!err) {
+		if (!xv6_is_dir(root))
+			err = xv6_inode_corrupt(fs, XV6_ROOT_INO, "root is not a directory");
+		xv6_iput(fs, root);
+	}
+	if (err)
+		goto out_icache;
+
+	/* 4. Orphans, then make the result durable. */
+	if (recover && !fs->read_only) {
+		err = xv6_orphan_recover(fs);
+		if (!err)
+			err = xv6_log_force(fs);
+		if (err)
+			goto out_icache;
+	}
+	return 0;
+
+out_icache:
+	xv6_icache_destroy(fs);
+	sb->fs_info = NULL;
+out_balloc:
+	bento_mutex_destroy(&fs->ialloc_lock);
+	bento_mutex_destroy(&fs->balloc_lock);
+out_log:
+	xv6_log_destroy(fs);
+out_free:
+	bento_free(fs);
+	return err;
+}
+
+int xv6_init(struct bento_sb *sb)
+{
+	int err = mount_fs(sb, true);
+
+	if (!err) {
+		struct xv6_fs *fs = XV6_FS(sb);
+
+		bento_info("mounted: %llu blocks (%llu free), %llu inodes (%llu free)",
+			   (unsigned long long)fs->nblocks,
+			   (unsigned long long)fs->bfree,
+			   (unsigned long long)fs->ninodes,
+			   (unsigned long long)fs->ifree);
+	}
+	return err;
+}
+
+void xv6_destroy(struct bento_sb *sb)
+{
+	struct xv6_fs *fs = XV6_FS(sb);
+
+	if (!fs)
+		return;
+	if (xv6_log_force(fs))
+		bento_err("unmount: final commit failed; the journal keeps what was committed");
+	xv6_icache_destroy(fs);
+	bento_mutex_destroy(&fs->ialloc_lock);
+	bento_mutex_destroy(&fs->balloc_lock);
+	xv6_log_destroy(fs);
+	bento_free(fs);
+	sb->fs_info = NULL;
+}
+
+int xv6_statfs(struct bento_sb *sb, struct bento_statfs *out)
+{
+	struct xv6_fs *fs = XV6_FS(sb);
+
+	memset(out, 0, sizeof(*out));
+	out->blocks = fs->nblocks - fs->data_start;
+	bento_mutex_lock(&fs->balloc_lock);
+	out->bfree = out->bavail = fs->bfree;
+	bento_mutex_unlock(&fs->balloc_lock);
+	out->files = fs->ninodes - 1;
+	bento_mutex_lock(&fs->ialloc_lock);
+	out->ffree = fs->ifree;
+	bento_mutex_unlock(&fs->ialloc_lock);
+	out->bsize = XV6_BLOCK_SIZE;
+	out->namelen = BENTO_NAME_MAX;
+	return 0;
+}
+
+int xv6_prepare(struct bento_sb *sb, struct bento_state *st)
+{
+	struct xv6_fs *fs = XV6_FS(sb);
+	uint64_t geom[3] = { fs->nblocks, fs->ninodes, fs->data_start };
+	uint64_t *pairs, n = 0;
+	struct xv6_inode *ip;
+	uint32_t i;
+	int err;
+
+	err = xv6_log_force(fs);
+	if (err)
+		return err;
+	pairs = bento_alloc(sizeof(*pairs) * 2 * (fs->icount + 1));
+	if (!pairs)
+		return -ENOMEM;
+	bento_mutex_lock(&fs->icache_lock);
+	for (i = 0; i < fs->ihash_size; i++) {
+		for (ip = fs->ihash[i]; ip; ip = ip->hnext) {
+			if (ip->nlookup == 0 || n >= fs->icount)
+				continue;
+			pairs[2 * n] = ip->ino;
+			pairs[2 * n + 1] = ip->nlookup;
+			n++;
+		}
+	}
+	bento_mutex_unlock(&fs->icache_lock);
+	bento_state_set_version(st, XV6_STATE_VERSION);
+	err = bento_state_put(st, XV6_ST_GEOM, geom, sizeof(geom));
+	if (!err)
+		err = bento_state_put(st, XV6_ST_LOOKUPS, pairs,
+				      (uint32_t)(n * 2 * sizeof(*pairs)));
+	bento_free(pairs);
+	return err;
+}
+
+/* Tell the cached orphans their slots (transfer skips recovery). */
+static void adopt_orphans(struct xv6_fs *fs)
+{
+	struct xv6_inode *ip;
+	struct bento_buf *b;
+	uint32_t i, ino;
+
+	for (i = 0; i < XV6_ORPHAN_SLOTS; i++) {
+		if (bento_bread(fs->sb, XV6_SUPER_BLOCKNO, &b))
+			return;
+		ino = bento_buf_get32(b, XV6_ORPHAN_OFF + 4 * i);
+		bento_brelse(b);
+		if (ino == 0 || xv6_iget(fs, ino, &ip))
+			continue;
+		if (ip->mode)
+			ip->orphan_slot = (int)i;
+		xv6_iput(fs, ip);
+	}
+}
+
+int xv6_transfer(struct bento_sb *sb, const struct bento_state *st)
+{
+	uint64_t geom[3], *pairs = NULL;
+	struct xv6_inode *ip;
+	struct xv6_fs *fs;
+	int64_t len;
+	uint64_t i;
+	int err;
+
+	if (bento_state_version(st) != XV6_STATE_VERSION)
+		return -EPROTO;
+	if (bento_state_get(st, XV6_ST_GEOM, geom, sizeof(geom)) !=
+	    sizeof(geom))
+		return -EPROTO;
+	len = bento_state_get(st, XV6_ST_LOOKUPS, NULL, 0);
+	if (len < 0 || len % 16)
+		return -EPROTO;
+	err = mount_fs(sb, false);
+	if (err)
+		return err;
+	fs = XV6_FS(sb);
+	if (geom[0] != fs->nblocks || geom[1] != fs->ninodes ||
+	    geom[2] != fs->data_start) {
+		err = -EPROTO;
+		goto fail;
+	}
+	if (len) {
+		pairs = bento_alloc((size_t)len);
+		if (!pairs) {
+			err = -ENOMEM;
+			goto fail;
+		}
+		bento_state_get(st, XV6_ST_LOOKUPS, pairs, (uint32_t)len);
+	}
+	for (i = 0; i < (uint64_t)len / 16; i++) {
+		err = xv6_iget(fs, pairs[2 * i], &ip);
+		if (err)
+			goto fail;
+		xv6_ilookup_add(fs, ip, pairs[2 * i + 1]);
+		xv6_iput(fs, ip);
+	}
+	bento_free(pairs);
+	adopt_orphans(fs);
+	return 0;
+fail:
+	bento_free(pairs);
+	xv6_icache_destroy(fs);
+	bento_mutex_destroy(&fs->ialloc_lock);
+	bento_mutex_destroy(&fs->balloc_lock);
+	xv6_log_destroy(fs);
+	bento_free(fs);
+	sb->fs_info = NULL;
+	return err;
+}
