@@ -1,0 +1,733 @@
+/*
+ * ctl.c - the control socket of a mounted Bento file system.
+ *
+ * Each daemon listens on a unix stream socket named after the device
+ * number of its mount, /run/bento/MAJOR:MINOR.sock (for a non-root
+ * mounter, $XDG_RUNTIME_DIR/bento/ or /tmp/bento-UID/), so a client finds
+ * it with one stat(2) of the mount point.  The directory is 0755 (0700
+ * for a user's), the socket 0600; the server also checks SO_PEERCRED and
+ * talks only to root and the mounting user.
+ *
+ * Protocol: the client sends one command line; the server answers with
+ * "key=value" lines, the last of which is "result=N" (0 or a negative
+ * errno, with an "error=..." line before it on failure), and closes the
+ * connection.  Commands are a table (ctl_cmds below): adding one is a
+ * function and a line.
+ *
+ *   status   what `bento status` prints: module, device, counters, cache
+ *   umount   unmount, and answer only once the daemon has flushed
+ *            everything: the connection stays open until
+ *            bento_ctl_finish() writes the final result
+ *   help     the command names
+ *
+ * The control thread also turns SIGTERM, SIGINT and SIGHUP into a lazy
+ * unmount: the loop keeps serving while the kernel writes back its cached
+ * pages, and ends when the kernel closes the connection.  A second signal
+ * stops the loop at once (what the kernel still caches is lost).
+ *
+ * Limits: one command per connection; a client gets 2 s to send its line.
+ * The server handles connections one at a time, which is plenty for a
+ * status tool.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "user.h"
+
+struct bento_ctl {
+	struct bento_mount *m;
+	int listen_fd;
+	int pipe_rd, pipe_wr;	/* signal numbers, or 0 = stop */
+	ino_t sock_ino;		/* to remove only our own socket */
+	pthread_t thread;
+	bool started;
+
+	pthread_mutex_t lock;	/* guards the fields below */
+	int *waiters;		/* connections of `bento umount`s */
+	int nwaiters;
+	bool unmounting;
+};
+
+/* The write end of the signal pipe and the session, for the handler. */
+static volatile int ctl_sig_fd = -1;
+static struct fuse_session *ctl_sig_se;
+static volatile sig_atomic_t ctl_sig_count;
+
+/* ---- paths --------------------------------------------------------------- */
+
+int bento_ctl_dir(uid_t uid, char *buf, size_t size)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	int n;
+
+	if (uid == 0)
+		n = snprintf(buf, size, "%s", BENTO_RUN_DIR);
+	else if (xdg && xdg[0] == '/')
+		n = snprintf(buf, size, "%s/bento", xdg);
+	else
+		n = snprintf(buf, size, "/tmp/bento-%u", (unsigned int)uid);
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+void bento_ctl_sock_name(dev_t dev, char *buf, size_t size)
+{
+	snprintf(buf, size, "%u:%u.sock", major(dev), minor(dev));
+}
+
+/* Undo mountinfo's octal escapes (\040 for a space) in place. */
+static void unescape_mountinfo(char *s)
+{
+	char *d = s;
+
+	while (*s) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' &&
+		    s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
+			*d++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 |
+				      (s[3] - '0'));
+			s += 4;
+		} else {
+			*d++ = *s++;
+		}
+	}
+	*d = '\0';
+}
+
+/*
+ * The device number of the FUSE mount on @path, from mountinfo: stat(2)
+ * would ask the file system, whose loop is not running yet.  The last
+ * matching line is the mount on top.
+ */
+static int mount_dev(const char *path, dev_t *out)
+{
+	unsigned int maj, min;
+	char *line = NULL;
+	size_t cap = 0;
+	int err = -ENOENT;
+	FILE *f;
+
+	f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return -errno;
+	while (getline(&line, &cap, f) > 0) {
+		char mnt[PATH_MAX], *sep;
+
+		if (sscanf(line, "%*u %*u %u:%u %*s %4095s", &maj, &min,
+			   mnt) != 3)
+			continue;
+		sep = strstr(line, " - ");
+		if (!sep || strncmp(sep + 3, "fuse", 4) != 0)
+			continue;
+		unescape_mountinfo(mnt);
+		if (strcmp(mnt, path) == 0) {
+			*out = makedev(maj, min);
+			err = 0;
+		}
+	}
+	free(line);
+	fclose(f);
+	return err;
+}
+
+/* ---- server -------------------------------------------------------------- */
+
+int bento_ctl_listen(struct bento_mount *m)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char dir[PATH_MAX], name[64];
+	struct bento_ctl *ctl;
+	int fds[2], err;
+	mode_t old_umask;
+	struct stat st;
+	dev_t dev = 0;
+
+	/* Where: the directory, and a name from the mount's device. */
+	err = mount_dev(m->mountpoint, &dev);
+	if (err) {
+		bento_err("%s: mount not found in /proc/self/mountinfo",
+			  m->mountpoint);
+		return err;
+	}
+	err = bento_ctl_dir(geteuid(), dir, sizeof(dir));
+	if (err)
+		return err;
+	if (mkdir(dir, geteuid() == 0 ? 0755 : 0700) && errno != EEXIST) {
+		err = -errno;
+		bento_err("%s: cannot create: %s", dir, strerror(-err));
+		return err;
+	}
+	bento_ctl_sock_name(dev, name, sizeof(name));
+	if (snprintf(m->sock_path, sizeof(m->sock_path), "%s/%s", dir,
+		     name) >= (int)sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, m->sock_path);
+
+	ctl = calloc(1, sizeof(*ctl));
+	if (!ctl)
+		return -ENOMEM;
+	ctl->m = m;
+	pthread_mutex_init(&ctl->lock, NULL);
+
+	/* The socket, 0600 from the start; a stale one (its daemon died,
+	 * and the device number was reused) is replaced. */
+	ctl->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (ctl->listen_fd < 0) {
+		err = -errno;
+		goto out_free;
+	}
+	unlink(m->sock_path);
+	old_umask = umask(0177);
+	err = bind(ctl->listen_fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old_umask);
+	if (err || listen(ctl->listen_fd, 16) || stat(m->sock_path, &st)) {
+		err = -errno;
+		bento_err("%s: cannot listen: %s", m->sock_path,
+			  strerror(-err));
+		goto out_close;
+	}
+	ctl->sock_ino = st.st_ino;
+
+	if (pipe2(fds, O_CLOEXEC | O_NONBLOCK)) {
+		err = -errno;
+		goto out_unlink;
+	}
+	ctl->pipe_rd = fds[0];
+	ctl->pipe_wr = fds[1];
+	m->ctl = ctl;
+	return 0;
+
+out_unlink:
+	unlink(m->sock_path);
+out_close:
+	close(ctl->listen_fd);
+out_free:
+	pthread_mutex_destroy(&ctl->lock);
+	free(ctl);
+	return err;
+}
+
+/* Write all of @len bytes, ignoring a client that went away. */
+static void send_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+static void __attribute__((format(printf, 2, 3)))
+sendf(int fd, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		send_all(fd, buf, (size_t)n < sizeof(buf) ? (size_t)n :
+			 sizeof(buf) - 1);
+}
+
+static void send_result(int fd, int err, const char *what)
+{
+	if (err)
+		sendf(fd, "error=%s%s%s\n", what ? what : "",
+		      what ? ": " : "", strerror(-err));
+	sendf(fd, "result=%d\n", err);
+}
+
+/*
+ * Unmount the mount point: umount(2) as root, fusermount3 otherwise.
+ * @lazy detaches at once and lets open files keep the mount alive.
+ * Returns 0 or a negative errno.
+ */
+static int do_unmount(struct bento_mount *m, bool lazy)
+{
+	int status;
+	pid_t pid;
+
+	if (geteuid() == 0)
+		return umount2(m->mountpoint, lazy ? MNT_DETACH : 0) ?
+		       -errno : 0;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		if (lazy)
+			execlp("fusermount3", "fusermount3", "-u", "-q", "-z",
+			       m->mountpoint, (char *)NULL);
+		else
+			execlp("fusermount3", "fusermount3", "-u", "-q",
+			       m->mountpoint, (char *)NULL);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) < 0)
+		return -errno;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EBUSY;
+}
+
+static void add_waiter(struct bento_ctl *ctl, int fd)
+{
+	int *w;
+
+	pthread_mutex_lock(&ctl->lock);
+	w = realloc(ctl->waiters, (ctl->nwaiters + 1) * sizeof(*w));
+	if (w) {
+		ctl->waiters = w;
+		ctl->waiters[ctl->nwaiters++] = fd;
+		fd = -1;
+	}
+	pthread_mutex_unlock(&ctl->lock);
+	if (fd >= 0) {
+		send_result(fd, -ENOMEM, NULL);
+		close(fd);
+	}
+}
+
+/* Returns true if the command keeps @fd (it answers later). */
+static bool cmd_umount(struct bento_ctl *ctl, int fd, const char *arg)
+{
+	bool already;
+	int err = 0;
+
+	pthread_mutex_lock(&ctl->lock);
+	already = ctl->unmounting;
+	pthread_mutex_unlock(&ctl->lock);
+
+	/* EINVAL: no longer mounted, the loop is ending: wait for it. */
+	if (!already)
+		err = do_unmount(ctl->m, false);
+	if (err && err != -EINVAL) {
+		bento_info("%s: unmount asked for, failed: %s",
+			   ctl->m->mountpoint, strerror(-err));
+		send_result(fd, err, ctl->m->mountpoint);
+		return false;
+	}
+	pthread_mutex_lock(&ctl->lock);
+	ctl->unmounting = true;
+	pthread_mutex_unlock(&ctl->lock);
+	add_waiter(ctl, fd);
+	return true;
+}
+
+static bool cmd_status(struct bento_ctl *ctl, int fd, const char *arg)
+{
+	struct bento_mount *m = ctl->m;
+	struct bento_instance *inst = m->inst;
+	struct bento_bcache_stats cs;
+	int i;
+
+	sendf(fd, "fs=%s\nversion=%s\nbuild_id=%s\nmodule=%s\n",
+	      inst->mod->name, inst->mod->version, m->lm->build_id,
+	      m->lm->path);
+	sendf(fd, "device=%s\nmountpoint=%s\noptions=%s\nread_only=%d\n",
+	      m->device, m->mountpoint, m->fs_options, m->read_only);
+	sendf(fd, "pid=%d\nuid=%u\nmount_time=%lld.%09ld\n", (int)m->pid,
+	      (unsigned int)m->owner, (long long)m->mount_time.tv_sec,
+	      m->mount_time.tv_nsec);
+	sendf(fd, "max_write=%u\nunmounting=%d\nerrors=%llu\n",
+	      m->max_write, ctl->unmounting,
+	      (unsigned long long)__atomic_load_n(&inst->errors,
+						  __ATOMIC_RELAXED));
+	for (i = 0; i < BENTO_OPC_NR; i++)
+		sendf(fd, "op.%s=%llu\n", bento_op_counter_name(i),
+		      (unsigned long long)__atomic_load_n(&inst->ops[i],
+							  __ATOMIC_RELAXED));
+	bento_bcache_stats(inst->cache, &cs);
+	sendf(fd, "cache.hits=%llu\ncache.misses=%llu\ncache.writes=%llu\n",
+	      (unsigned long long)cs.hits, (unsigned long long)cs.misses,
+	      (unsigned long long)cs.writes);
+	sendf(fd, "cache.flushes=%llu\ncache.evictions=%llu\n",
+	      (unsigned long long)cs.flushes,
+	      (unsigned long long)cs.evictions);
+	sendf(fd, "cache.cached=%llu\ncache.dirty=%llu\n",
+	      (unsigned long long)cs.cached, (unsigned long long)cs.dirty);
+	send_result(fd, 0, NULL);
+	return false;
+}
+
+static bool cmd_help(struct bento_ctl *ctl, int fd, const char *arg);
+
+/* The commands.  Each answers on @fd and returns false, or keeps @fd
+ * (returns true) to answer later. */
+static const struct ctl_cmd {
+	const char *name;
+	bool (*fn)(struct bento_ctl *ctl, int fd, const char *arg);
+} ctl_cmds[] = {
+	{ "status", cmd_status },
+	{ "umount", cmd_umount },
+	{ "help", cmd_help },
+};
+
+static bool cmd_help(struct bento_ctl *ctl, int fd, const char *arg)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(ctl_cmds) / sizeof(ctl_cmds[0]); i++)
+		sendf(fd, "command=%s\n", ctl_cmds[i].name);
+	send_result(fd, 0, NULL);
+	return false;
+}
+
+/* Read one line (the command) from @fd into @buf.  0 or -errno. */
+static int read_line(int fd, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	while (len + 1 < size) {
+		ssize_t n = recv(fd, buf + len, 1, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0 || buf[len] == '\n')
+			break;
+		len++;
+	}
+	buf[len] = '\0';
+	return len + 1 < size ? 0 : -E2BIG;
+}
+
+static void serve_conn(struct bento_ctl *ctl, int fd)
+{
+	struct timeval tv = { .tv_sec = 2 };
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	char line[512], *arg;
+	size_t i;
+	int err;
+
+	/* Only root and the mounting user. */
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) ||
+	    (cred.uid != 0 && cred.uid != ctl->m->owner)) {
+		send_result(fd, -EACCES, "control socket");
+		goto out_close;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	err = read_line(fd, line, sizeof(line));
+	if (err) {
+		send_result(fd, err, "command");
+		goto out_close;
+	}
+	arg = strchr(line, ' ');
+	if (arg)
+		*arg++ = '\0';
+	for (i = 0; i < sizeof(ctl_cmds) / sizeof(ctl_cmds[0]); i++) {
+		if (strcmp(line, ctl_cmds[i].name) == 0) {
+			if (ctl_cmds[i].fn(ctl, fd, arg ? arg : ""))
+				return;
+			goto out_close;
+		}
+	}
+	sendf(fd, "error=unknown command '%s'\n", line);
+	sendf(fd, "result=%d\n", -EINVAL);
+out_close:
+	close(fd);
+}
+
+static void on_signal(int sig)
+{
+	unsigned char b = (unsigned char)sig;
+	int saved = errno;
+
+	if (++ctl_sig_count >= 2 && ctl_sig_se)
+		fuse_session_exit(ctl_sig_se);
+	/* A full pipe means a signal is pending already: drop this one. */
+	if (ctl_sig_fd >= 0 && write(ctl_sig_fd, &b, 1) < 0)
+		errno = saved;
+	errno = saved;
+}
+
+static void handle_signal(struct bento_ctl *ctl, int sig)
+{
+	int err;
+
+	if (ctl_sig_count >= 2) {
+		bento_warn("%s: signal %d again: stopping without waiting",
+			   ctl->m->mountpoint, sig);
+		return;
+	}
+	bento_info("%s: signal %d: unmounting", ctl->m->mountpoint, sig);
+	pthread_mutex_lock(&ctl->lock);
+	ctl->unmounting = true;
+	pthread_mutex_unlock(&ctl->lock);
+	err = do_unmount(ctl->m, true);
+	if (err && err != -EINVAL)
+		bento_err("%s: unmount failed: %s", ctl->m->mountpoint,
+			  strerror(-err));
+}
+
+static void *ctl_thread(void *arg)
+{
+	struct bento_ctl *ctl = arg;
+
+	for (;;) {
+		struct pollfd p[2] = {
+			{ .fd = ctl->pipe_rd, .events = POLLIN },
+			{ .fd = ctl->listen_fd, .events = POLLIN },
+		};
+		unsigned char b;
+
+		if (poll(p, 2, -1) < 0)
+			continue;
+		if (p[0].revents) {
+			if (read(ctl->pipe_rd, &b, 1) == 1) {
+				if (b == 0)
+					return NULL;
+				handle_signal(ctl, b);
+			}
+		}
+		if (p[1].revents & POLLIN) {
+			int fd = accept4(ctl->listen_fd, NULL, NULL,
+					 SOCK_CLOEXEC);
+
+			if (fd >= 0)
+				serve_conn(ctl, fd);
+		}
+	}
+}
+
+int bento_ctl_start(struct bento_mount *m)
+{
+	struct bento_ctl *ctl = m->ctl;
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigset_t block, old;
+	int err;
+
+	/* Signals reach the main thread only (libfuse's workers block
+	 * them too); its handler hands them to the control thread. */
+	ctl_sig_fd = ctl->pipe_wr;
+	ctl_sig_se = m->se;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	err = pthread_create(&ctl->thread, NULL, ctl_thread, ctl);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err)
+		return -err;
+	ctl->started = true;
+	return 0;
+}
+
+void bento_ctl_finish(struct bento_ctl *ctl, int err)
+{
+	unsigned char stop = 0;
+	struct stat st;
+	int i;
+
+	if (!ctl)
+		return;
+	if (ctl->started) {
+		if (write(ctl->pipe_wr, &stop, 1) != 1)
+			bento_err("control thread: cannot stop it");
+		else
+			pthread_join(ctl->thread, NULL);
+	}
+	ctl_sig_fd = -1;
+
+	/* Remove the socket first: a client that sees the connection close
+	 * finds no stale socket afterwards. */
+	if (stat(ctl->m->sock_path, &st) == 0 && st.st_ino == ctl->sock_ino)
+		unlink(ctl->m->sock_path);
+	close(ctl->listen_fd);
+	for (i = 0; i < ctl->nwaiters; i++) {
+		send_result(ctl->waiters[i], err, "final flush");
+		close(ctl->waiters[i]);
+	}
+	free(ctl->waiters);
+	close(ctl->pipe_rd);
+	close(ctl->pipe_wr);
+	pthread_mutex_destroy(&ctl->lock);
+	free(ctl);
+}
+
+/* ---- client -------------------------------------------------------------- */
+
+int bento_ctl_request(const char *path, const char *cmd, int timeout_ms,
+		      char **reply)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t len = 0, cap = 4096;
+	char *buf;
+	int fd, err = 0;
+
+	*reply = NULL;
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		err = -errno;
+		goto out_close;
+	}
+	send_all(fd, cmd, strlen(cmd));
+	send_all(fd, "\n", 1);
+
+	buf = malloc(cap);
+	if (!buf) {
+		err = -ENOMEM;
+		goto out_close;
+	}
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+		int r = poll(&p, 1, timeout_ms);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			err = r ? -errno : -ETIMEDOUT;
+			break;
+		}
+		if (len + 1 == cap) {
+			char *nb = realloc(buf, cap * 2);
+
+			if (!nb) {
+				err = -ENOMEM;
+				break;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			err = n ? -errno : 0;
+			break;
+		}
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	if (err)
+		free(buf);
+	else
+		*reply = buf;
+out_close:
+	close(fd);
+	return err;
+}
+
+int bento_ctl_reply_get(const char *reply, const char *key, char *buf,
+			size_t size)
+{
+	size_t klen = strlen(key);
+	const char *p = reply;
+
+	while (p && *p) {
+		if (strncmp(p, key, klen) == 0 && p[klen] == '=') {
+			const char *v = p + klen + 1;
+			size_t n = strcspn(v, "\n");
+
+			if (n >= size)
+				n = size - 1;
+			memcpy(buf, v, n);
+			buf[n] = '\0';
+			return 0;
+		}
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return -ENOENT;
+}
+
+/* Ask every socket in @dir which mount it serves; find @mnt's. */
+static int scan_dir(const char *dir, const char *mnt, char *buf, size_t size)
+{
+	char path[PATH_MAX + 256], val[PATH_MAX];
+	struct dirent *de;
+	int err = -ENOENT;
+	DIR *d;
+
+	d = opendir(dir);
+	if (!d)
+		return -ENOENT;
+	while (err && (de = readdir(d))) {
+		char *reply;
+
+		if (!strstr(de->d_name, ".sock"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (bento_ctl_request(path, "status", 2000, &reply))
+			continue;
+		if (bento_ctl_reply_get(reply, "mountpoint", val,
+					sizeof(val)) == 0 &&
+		    strcmp(val, mnt) == 0 && strlen(path) < size) {
+			strcpy(buf, path);
+			err = 0;
+		}
+		free(reply);
+	}
+	closedir(d);
+	return err;
+}
+
+int bento_ctl_find(const char *mountpoint, char *buf, size_t size)
+{
+	char dir[PATH_MAX], name[64], real[PATH_MAX];
+	uid_t uids[2] = { 0, geteuid() };
+	struct stat st;
+	int i;
+
+	if (stat(mountpoint, &st))
+		return -errno;
+	if (!realpath(mountpoint, real))
+		return -errno;
+	bento_ctl_sock_name(st.st_dev, name, sizeof(name));
+
+	/* By device number: the mount is up. */
+	for (i = 0; i < 2; i++) {
+		struct stat ss;
+
+		if (i == 1 && uids[1] == 0)
+			break;
+		if (bento_ctl_dir(uids[i], dir, sizeof(dir)))
+			continue;
+		if (snprintf(buf, size, "%s/%s", dir, name) >= (int)size)
+			continue;
+		if (stat(buf, &ss) == 0 && S_ISSOCK(ss.st_mode))
+			return 0;
+	}
+
+	/* By asking: the mount is gone and its daemon still flushing. */
+	for (i = 0; i < 2; i++) {
+		if (i == 1 && uids[1] == 0)
+			break;
+		if (bento_ctl_dir(uids[i], dir, sizeof(dir)) == 0 &&
+		    scan_dir(dir, real, buf, size) == 0)
+			return 0;
+	}
+	return -ENOENT;
+}

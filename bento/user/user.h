@@ -1,0 +1,156 @@
+/*
+ * user.h - the pieces of the `bento` command (the FUSE user host) and how
+ * they meet.
+ *
+ *   main.c        command dispatch, `bento --help`, `bento --version`
+ *   cmd_mount.c   `bento mount`: load, open, init, mount, serve, shut down
+ *   fuse_ops.c    libfuse low-level requests -> struct bento_fs_ops calls
+ *   ctl.c         the control socket: server (in the daemon) and client
+ *   cmd_client.c  `bento status` and `bento umount`, clients of ctl.c
+ *
+ * One mounted file system is one process (the daemon) holding one
+ * struct bento_mount.  Its threads: the main thread runs the libfuse
+ * loop, whose worker threads call the file system's ops; one control
+ * thread serves the control socket and turns SIGTERM/SIGINT into an
+ * unmount.  Nothing here is shared between mounts.
+ */
+#ifndef BENTO_USER_H
+#define BENTO_USER_H
+
+#define FUSE_USE_VERSION 312
+#include <fuse_lowlevel.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "bento_host.h"
+
+/* Exit codes, as mount(8)'s. */
+#define BENTO_EXIT_OK 0
+#define BENTO_EXIT_USAGE 1
+#define BENTO_EXIT_SYSTEM 2
+#define BENTO_EXIT_FAIL 32
+
+#define BENTO_VERSION "0.1"
+
+/* Where control sockets live: root's, and a user's own otherwise. */
+#define BENTO_RUN_DIR "/run/bento"
+
+struct bento_ctl;
+
+/*
+ * One mount, as the daemon keeps it.  Set up by cmd_mount.c before the
+ * loop starts and read-only afterwards, except the fields marked.
+ */
+struct bento_mount {
+	struct bento_loaded_module *lm;
+	struct bento_instance *inst;
+	struct fuse_session *se;
+	struct bento_ctl *ctl;
+
+	char mountpoint[PATH_MAX];	/* realpath */
+	char device[PATH_MAX];		/* realpath */
+	char fs_options[1024];		/* what the fs got in sb->options */
+	char sock_path[PATH_MAX];
+	struct timespec mount_time;	/* CLOCK_REALTIME */
+	uid_t owner;			/* the mounting user */
+	pid_t pid;			/* the daemon */
+
+	double attr_timeout;		/* seconds the kernel may cache */
+	double entry_timeout;
+	bool read_only;
+	bool debug;
+
+	/* Set by the init request, read by request handlers after it. */
+	bool apply_umask;		/* FUSE_CAP_DONT_MASK is on */
+	unsigned int max_write;		/* what the kernel agreed to */
+};
+
+/* fuse_ops.c: the low-level ops table; its userdata is a bento_mount. */
+extern const struct fuse_lowlevel_ops bento_fuse_ops;
+
+/*
+ * fuse_ops.c: bento_fuse_errno - a file system's return value as the
+ * positive errno fuse_reply_err wants: negative errnos flip sign, anything
+ * outside the errno range becomes EIO.  Exposed for the one other place
+ * that replies to the kernel.
+ */
+int bento_fuse_errno(long err);
+
+/* ---- control socket (ctl.c) ------------------------------------------- */
+
+/*
+ * bento_ctl_dir - the directory holding control sockets for a caller of
+ * uid @uid: BENTO_RUN_DIR for root, else $XDG_RUNTIME_DIR/bento or
+ * /tmp/bento-UID.  Writes it into @buf (@size bytes).  Returns 0 or
+ * -ENAMETOOLONG.
+ */
+int bento_ctl_dir(uid_t uid, char *buf, size_t size);
+
+/*
+ * bento_ctl_sock_name - the socket file name for a mount whose root has
+ * device number @dev: "MAJOR:MINOR.sock".
+ */
+void bento_ctl_sock_name(dev_t dev, char *buf, size_t size);
+
+/*
+ * bento_ctl_listen - create the directory and the listening socket for
+ * @m (m->sock_path is set from the mount's device number, found in
+ * /proc/self/mountinfo without touching the mount).  Call before any
+ * thread starts or a fork; bento_ctl_start starts serving.  Returns 0 or
+ * a negative errno (logged).
+ */
+int bento_ctl_listen(struct bento_mount *m);
+
+/*
+ * bento_ctl_start - start the control thread: it serves the socket and
+ * unmounts on SIGTERM/SIGINT/SIGHUP (which it blocks in every other
+ * thread from now on).  Returns 0 or a negative errno.
+ */
+int bento_ctl_start(struct bento_mount *m);
+
+/*
+ * bento_ctl_finish - the loop has ended and the instance is unmounted
+ * with result @err: tell every `bento umount` waiting on the socket,
+ * stop the thread, close and remove the socket.  NULL-safe.
+ */
+void bento_ctl_finish(struct bento_ctl *ctl, int err);
+
+/*
+ * bento_ctl_find - find the control socket of the Bento mount at
+ * @mountpoint for the calling user: by the device number of @mountpoint
+ * first, then by asking every socket in the directories for its
+ * mountpoint (which finds a daemon still flushing after a plain umount).
+ * Writes the socket path into @buf.  Returns 0, -ENOENT (no Bento mount
+ * there), or stat's error for @mountpoint.
+ */
+int bento_ctl_find(const char *mountpoint, char *buf, size_t size);
+
+/*
+ * bento_ctl_request - send command line @cmd (no newline) to the socket
+ * at @path and read the whole reply (the server closes the connection
+ * after it) into a malloc'd NUL-terminated string *@reply.  @timeout_ms:
+ * how long to wait for the reply, -1 for ever.  Returns 0, or a negative
+ * errno (-ECONNREFUSED: no daemon behind the socket).
+ */
+int bento_ctl_request(const char *path, const char *cmd, int timeout_ms,
+		      char **reply);
+
+/*
+ * bento_ctl_reply_get - the value of "@key=" in reply text @reply, copied
+ * into @buf.  Returns 0 or -ENOENT.
+ */
+int bento_ctl_reply_get(const char *reply, const char *key, char *buf,
+			size_t size);
+
+/* ---- commands ------------------------------------------------------------ */
+
+int bento_cmd_mount(int argc, char **argv);
+int bento_cmd_umount(int argc, char **argv);
+int bento_cmd_status(int argc, char **argv);
+
+/* main.c: print "bento: MESSAGE" on stderr, one line. */
+void bento_user_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif /* BENTO_USER_H */
