@@ -50,11 +50,16 @@
 # between runs, which is why medians and spreads are reported.
 set -u -o pipefail
 
-cd "$(dirname "$0")/../.." || exit 1
-BUILD=${1:-build}
-
 log() { printf 'bench: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
+
+[ $# -le 1 ] && [ "${1:-}" != -h ] && [ "${1:-}" != --help ] || {
+	echo "usage: bench/fs/run.sh [BUILD_DIR]   (as root; see the top of the file)" >&2
+	exit 2
+}
+BUILD=$(cd "${1:-build}" 2>/dev/null && pwd) ||
+	die "${1:-build}: no such build directory"
+cd "$(dirname "$0")/../.." || exit 1
 
 # ---- configuration ------------------------------------------------------
 
@@ -168,7 +173,7 @@ tgt_mkfs() {
 	truncate -s "${IMG_MB}M" "$img" || return 1
 	case $t in
 	xv6fs)
-		"$BUILD/bin/mkfs.xv6fs" "$img" >"$WORK/$t.mkfs.log" 2>&1 ;;
+		"$BUILD/bin/mkfs.xv6fs" -F -q "$img" >"$WORK/$t.mkfs.log" 2>&1 ;;
 	ext4 | fuse2fs)
 		mkfs.ext4 -F -q -E lazy_itable_init=0,lazy_journal_init=0 \
 			"$img" >"$WORK/$t.mkfs.log" 2>&1 ;;
@@ -205,7 +210,7 @@ tgt_mount() {
 	fuse2fs)
 		fuse_start "$t" "$mnt" fuse2fs "${IMG[$t]}" "$mnt" -f || return 1 ;;
 	xv6fs)
-		fuse_start "$t" "$mnt" "$BUILD/bin/bento" mount \
+		fuse_start "$t" "$mnt" "$BUILD/bin/bento" mount -f \
 			"$BUILD/fs/xv6fs.so" "${IMG[$t]}" "$mnt" || return 1 ;;
 	esac
 	UP[$t]=1
