@@ -7,6 +7,7 @@
  * people (or as JSON); umount waits, with no time limit, for the daemon's
  * final result, which comes only after everything is written back.
  */
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -284,6 +285,35 @@ int bento_cmd_status(int argc, char **argv)
 
 /* ---- umount ------------------------------------------------------------- */
 
+/* Has process @pid exited?  A zombie has (its parent may be slow). */
+static bool exited(pid_t pid)
+{
+	char path[64], buf[256], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return true;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return true;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');	/* "pid (comm) STATE ..." */
+	return !p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X';
+}
+
+/* Wait (10 s at most) until process @pid has exited. */
+static void wait_exit(pid_t pid)
+{
+	int i;
+
+	for (i = 0; pid > 0 && i < 1000 && !exited(pid); i++)
+		usleep(10000);
+}
+
 int bento_cmd_umount(int argc, char **argv)
 {
 	char sock[PATH_MAX], text[256];
@@ -314,6 +344,8 @@ int bento_cmd_umount(int argc, char **argv)
 			       sock, strerror(-err));
 		return BENTO_EXIT_FAIL;
 	}
+	/* The result comes just before the daemon exits: wait for that. */
+	wait_exit((pid_t)get_u(reply, "pid"));
 	if (!strstr(reply, "result=")) {
 		bento_user_err("%s: the daemon exited without a final result", mnt);
 		err = -EIO;

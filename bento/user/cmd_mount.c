@@ -457,6 +457,7 @@ static int serve(const struct mount_args *a, int report_fd)
 		bento_err("%s: FUSE loop ended: %s", m->mountpoint,
 			  strerror(-err));
 	fuse_session_unmount(m->se);
+	bento_ctl_flushing(m->ctl);
 	err = bento_instance_unmount(m->inst);
 	m->inst = NULL;
 	if (err)
@@ -465,9 +466,9 @@ static int serve(const struct mount_args *a, int report_fd)
 	else
 		bento_info("%s: unmounted, everything written to %s",
 			   m->mountpoint, m->device);
-	bento_ctl_finish(m->ctl, err);
 	fuse_session_destroy(m->se);
 	bento_module_unload(m->lm);
+	bento_ctl_finish(m->ctl, err);	/* last: `bento umount` returns */
 	free(m);
 	return err ? BENTO_EXIT_FAIL : BENTO_EXIT_OK;
 

@@ -58,6 +58,7 @@ struct bento_ctl {
 	int *waiters;		/* connections of `bento umount`s */
 	int nwaiters;
 	bool unmounting;
+	bool flushing;		/* inst and the module are going away */
 };
 
 /* The write end of the signal pipe and the session, for the handler. */
@@ -325,8 +326,17 @@ static bool cmd_umount(struct bento_ctl *ctl, int fd, const char *arg)
 	pthread_mutex_lock(&ctl->lock);
 	ctl->unmounting = true;
 	pthread_mutex_unlock(&ctl->lock);
+	sendf(fd, "pid=%d\n", (int)ctl->m->pid);
 	add_waiter(ctl, fd);
 	return true;
+}
+
+/* status while the instance is going away: what the mount itself knows. */
+static void status_flushing(struct bento_mount *m, int fd)
+{
+	sendf(fd, "device=%s\nmountpoint=%s\npid=%d\nflushing=1\n",
+	      m->device, m->mountpoint, (int)m->pid);
+	send_result(fd, 0, NULL);
 }
 
 static bool cmd_status(struct bento_ctl *ctl, int fd, const char *arg)
@@ -336,6 +346,13 @@ static bool cmd_status(struct bento_ctl *ctl, int fd, const char *arg)
 	struct bento_bcache_stats cs;
 	int i;
 
+	/* The lock keeps the instance from being unmounted meanwhile. */
+	pthread_mutex_lock(&ctl->lock);
+	if (ctl->flushing) {
+		pthread_mutex_unlock(&ctl->lock);
+		status_flushing(m, fd);
+		return false;
+	}
 	sendf(fd, "fs=%s\nversion=%s\nbuild_id=%s\nmodule=%s\n",
 	      inst->mod->name, inst->mod->version, m->lm->build_id,
 	      m->lm->path);
@@ -361,6 +378,7 @@ static bool cmd_status(struct bento_ctl *ctl, int fd, const char *arg)
 	      (unsigned long long)cs.evictions);
 	sendf(fd, "cache.cached=%llu\ncache.dirty=%llu\n",
 	      (unsigned long long)cs.cached, (unsigned long long)cs.dirty);
+	pthread_mutex_unlock(&ctl->lock);
 	send_result(fd, 0, NULL);
 	return false;
 }
@@ -536,6 +554,16 @@ int bento_ctl_start(struct bento_mount *m)
 		return -err;
 	ctl->started = true;
 	return 0;
+}
+
+void bento_ctl_flushing(struct bento_ctl *ctl)
+{
+	if (!ctl)
+		return;
+	pthread_mutex_lock(&ctl->lock);
+	ctl->flushing = true;
+	ctl->unmounting = true;
+	pthread_mutex_unlock(&ctl->lock);
 }
 
 void bento_ctl_finish(struct bento_ctl *ctl, int err)

@@ -238,6 +238,9 @@ static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
 	struct bento_mount *m = begin(req, BENTO_OPC_FORGET);
 
+	bento_debug("forget: inode %llu, %llu lookups",
+		    (unsigned long long)root_swap(m, ino),
+		    (unsigned long long)nlookup);
 	if (ops_of(m)->forget)
 		ops_of(m)->forget(sb_of(m), root_swap(m, ino), nlookup);
 	fuse_reply_none(req);
@@ -621,18 +624,34 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 		     size_t size, off_t off, struct fuse_file_info *fi)
 {
 	struct bento_mount *m = begin(req, BENTO_OPC_WRITE);
-	ssize_t n;
+	size_t done = 0;
+	ssize_t n = 0;
 
 	if (!ops_of(m)->write) {
 		reply_err(req, -EINVAL);
 		return;
 	}
-	n = ops_of(m)->write(sb_of(m), root_swap(m, ino), fi->fh, buf, size,
-			     (uint64_t)off);
-	if (n < 0)
-		reply_err(req, n);
+
+	/* A short write means ENOSPC or EFBIG partway: asking for the
+	 * rest gets the errno. */
+	while (done < size) {
+		n = ops_of(m)->write(sb_of(m), root_swap(m, ino), fi->fh,
+				     buf + done, size - done,
+				     (uint64_t)off + done);
+		if (n <= 0)
+			break;
+		done += (size_t)n > size - done ? size - done : (size_t)n;
+	}
+
+	/*
+	 * The kernel ignores a short count on a write-back of its cached
+	 * pages (fi->writepage): the bytes would be lost silently, so that
+	 * gets the error, which fsync and close then report.
+	 */
+	if (done == size || (done && !fi->writepage))
+		fuse_reply_write(req, done);
 	else
-		fuse_reply_write(req, (size_t)n > size ? size : (size_t)n);
+		reply_err(req, n < 0 ? n : -EIO);
 }
 
 static void op_flush(fuse_req_t req, fuse_ino_t ino,

@@ -111,9 +111,17 @@ int bento_ctl_listen(struct bento_mount *m);
 int bento_ctl_start(struct bento_mount *m);
 
 /*
+ * bento_ctl_flushing - the loop has ended: from now on status reports
+ * only what the mount knows (the instance and module are going away).
+ * Waits for a status answer in progress.  NULL-safe.
+ */
+void bento_ctl_flushing(struct bento_ctl *ctl);
+
+/*
  * bento_ctl_finish - the loop has ended and the instance is unmounted
- * with result @err: tell every `bento umount` waiting on the socket,
- * stop the thread, close and remove the socket.  NULL-safe.
+ * with result @err: stop the thread, remove the socket, tell every
+ * `bento umount` waiting on it, and free.  Needs the bento_mount still
+ * alive.  NULL-safe.
  */
 void bento_ctl_finish(struct bento_ctl *ctl, int err);
 

@@ -21,6 +21,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <ftw.h>
 #include <grp.h>
 #include <pthread.h>
@@ -994,7 +995,7 @@ static int rm_one(const char *path, const struct stat *st, int flag,
 int main(int argc, char **argv)
 {
 	const int n = (int)(sizeof(checks) / sizeof(checks[0]));
-	char work[4096];
+	char work[PATH_MAX + 32];
 	bool keep = false;
 	int i, failed = 0, root;
 
@@ -1008,7 +1009,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	snprintf(work, sizeof(work), "%s/posix_test.%d", argv[1], getpid());
+	if (!realpath(argv[1], work)) {
+		fprintf(stderr, "posix_test: %s: %s\n", argv[1], strerror(errno));
+		return 1;
+	}
+	snprintf(work + strlen(work), sizeof(work) - strlen(work),
+		 "/posix_test.%d", getpid());
 	if (mkdir(work, 0755) || chmod(work, 0755) ||
 	    (root = open(work, O_RDONLY | O_DIRECTORY)) < 0) {
 		fprintf(stderr, "posix_test: %s: %s\n", work, strerror(errno));
