@@ -65,7 +65,7 @@ static const char *parse(int argc, char **argv, const char *help,
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *shortopts = all ? "+haj" : "+h";
+	const char *shortopts = all ? "haj" : "h";
 	int c;
 
 	optind = 1;

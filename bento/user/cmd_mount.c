@@ -184,7 +184,7 @@ static int parse_args(int argc, char **argv, struct mount_args *a)
 	a->max_threads = 10;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+ho:fds", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "ho:fds", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			fputs(mount_help, stdout);
@@ -327,6 +327,7 @@ static int open_session(const struct mount_args *a, struct bento_mount *m)
 	args = (struct fuse_args)FUSE_ARGS_INIT(argc, argv);
 	m->se = fuse_session_new(&args, &bento_fuse_ops, sizeof(bento_fuse_ops),
 				 m);
+	fuse_opt_free_args(&args);	/* libfuse may have copied them */
 	if (!m->se) {
 		bento_user_err("%s: cannot create the FUSE session", a->mountpoint);
 		return -EINVAL;
