@@ -1,12 +1,9 @@
 /*
- * hello - the smallest useful Bento file system: one file, /hello, that
- * can be read and written.  It lives in block 0 of the device, so it
- * survives a remount: bytes 0..3 hold the file's size (little-endian),
- * the contents follow, at most 4092 bytes.  A zeroed device is an empty
- * file.  Block 0 stays referenced in the buffer cache while mounted,
- * guarded by one mutex, and is marked dirty on every change; the host
- * writes it back at fsync and unmount.  There are no other names, the
- * mode and owner are fixed, and every timestamp is the mount time.
+ * hello - the smallest useful Bento file system: one file, /hello, kept in
+ * block 0 of the device so that it survives a remount.  Bytes 0..3 hold
+ * its size (little-endian), the contents follow, and bytes past the size
+ * stay zero: a zeroed device is an empty file.  Block 0 stays held in the
+ * cache, guarded by a mutex, and is marked dirty on every change.
  */
 #define BENTO_LOG_SUBSYS "hello"
 #include <bento/bento.h>
@@ -18,20 +15,15 @@ enum { ROOT_INO = 1, FILE_INO = 2 };
 struct hello {
 	struct bento_mutex lock;		/* guards blk's bytes */
 	struct bento_buf *blk;			/* block 0 */
-	struct bento_timespec mounted;
 };
 
 static int hello_init(struct bento_sb *sb)
 {
 	struct hello *h = bento_zalloc(sizeof(*h));
-	int err;
+	int err = h ? bento_bread(sb, 0, &h->blk) : -ENOMEM;
 
-	if (!h)
-		return -ENOMEM;
-	err = bento_bread(sb, 0, &h->blk);
 	if (!err && bento_buf_get32(h->blk, 0) > HELLO_MAX) {
-		err = bento_fs_corrupt(sb, -EUCLEAN, "block 0: file size %u",
-				       bento_buf_get32(h->blk, 0));
+		err = bento_fs_corrupt(sb, -EUCLEAN, "block 0: bad file size");
 		bento_brelse(h->blk);
 	}
 	if (err) {
@@ -39,7 +31,6 @@ static int hello_init(struct bento_sb *sb)
 		return err;
 	}
 	bento_mutex_init(&h->lock);
-	bento_now(&h->mounted);
 	sb->fs_info = h;
 	sb->root_ino = ROOT_INO;
 	return 0;
@@ -59,45 +50,24 @@ static int hello_getattr(struct bento_sb *sb, bento_ino_t ino,
 {
 	struct hello *h = sb->fs_info;
 
-	if (ino != ROOT_INO && ino != FILE_INO)
-		return -ENOENT;
-	memset(out, 0, sizeof(*out));
-	out->ino = ino;
-	out->mode = ino == ROOT_INO ? S_IFDIR | 0755 : S_IFREG | 0666;
-	out->nlink = ino == ROOT_INO ? 2 : 1;
+	*out = (struct bento_attr){ .ino = ino, .nlink = 1, .mode =
+		ino == ROOT_INO ? S_IFDIR | 0755 : S_IFREG | 0666 };
 	bento_mutex_lock(&h->lock);
 	out->size = ino == FILE_INO ? bento_buf_get32(h->blk, 0) : 0;
 	bento_mutex_unlock(&h->lock);
-	out->blocks = 8;
-	out->atime = out->mtime = out->ctime = h->mounted;
 	return 0;
 }
 
 static int hello_lookup(struct bento_sb *sb, bento_ino_t parent,
 			const char *name, struct bento_entry *out)
 {
-	if (parent != ROOT_INO)
-		return -ENOTDIR;
 	if (strcmp(name, "hello") != 0)
 		return -ENOENT;
-	memset(out, 0, sizeof(*out));
-	out->ino = FILE_INO;
+	*out = (struct bento_entry){ .ino = FILE_INO };
 	return hello_getattr(sb, FILE_INO, &out->attr);
 }
 
-/* Set the size (<= HELLO_MAX); bytes it adds read as zero.  Caller holds
- * h->lock. */
-static void set_size(struct hello *h, uint32_t size)
-{
-	uint32_t old = bento_buf_get32(h->blk, 0);
-
-	if (size > old)
-		bento_buf_zero(h->blk, HELLO_DATA + old, size - old);
-	bento_buf_put32(h->blk, 0, size);
-	bento_buf_mark_dirty(h->blk);
-}
-
-/* Only the file's size changes; new times are accepted and ignored. */
+/* Only the size changes; new times are accepted and ignored. */
 static int hello_setattr(struct bento_sb *sb, const struct bento_ctx *ctx,
 			 bento_ino_t ino, const struct bento_setattr *sa,
 			 struct bento_attr *out)
@@ -106,13 +76,14 @@ static int hello_setattr(struct bento_sb *sb, const struct bento_ctx *ctx,
 
 	if (sa->valid & (BENTO_SET_MODE | BENTO_SET_UID | BENTO_SET_GID))
 		return -EPERM;
+	if ((sa->valid & BENTO_SET_SIZE) && sa->size > HELLO_MAX)
+		return -EFBIG;
 	if (sa->valid & BENTO_SET_SIZE) {
-		if (ino != FILE_INO)
-			return -EISDIR;
-		if (sa->size > HELLO_MAX)
-			return -EFBIG;
 		bento_mutex_lock(&h->lock);
-		set_size(h, (uint32_t)sa->size);
+		bento_buf_zero(h->blk, HELLO_DATA + sa->size,
+			       HELLO_MAX - sa->size);
+		bento_buf_put32(h->blk, 0, (uint32_t)sa->size);
+		bento_buf_mark_dirty(h->blk);
 		bento_mutex_unlock(&h->lock);
 	}
 	return hello_getattr(sb, ino, out);
@@ -127,8 +98,7 @@ static ssize_t hello_read(struct bento_sb *sb, bento_ino_t ino, uint64_t fh,
 	bento_mutex_lock(&h->lock);
 	len = bento_buf_get32(h->blk, 0);
 	len = off >= len ? 0 : size < len - off ? size : len - off;
-	if (len)
-		bento_buf_read(h->blk, HELLO_DATA + off, buf, len);
+	bento_buf_read(h->blk, HELLO_DATA + (len ? off : 0), buf, len);
 	bento_mutex_unlock(&h->lock);
 	return len;
 }
@@ -145,7 +115,7 @@ static ssize_t hello_write(struct bento_sb *sb, bento_ino_t ino,
 	len = size < HELLO_MAX - off ? size : HELLO_MAX - off;
 	bento_mutex_lock(&h->lock);
 	if (off + len > bento_buf_get32(h->blk, 0))
-		set_size(h, off + len);
+		bento_buf_put32(h->blk, 0, off + len);
 	bento_buf_write(h->blk, HELLO_DATA + off, buf, len);
 	bento_buf_mark_dirty(h->blk);
 	bento_mutex_unlock(&h->lock);
