@@ -98,6 +98,22 @@ pid=$(daemon_pid "$MNT")
 [ -n "$pid" ] && alive "$pid"
 ok $? "status --json gives the daemon's pid ($pid)"
 
+# Only root and the mounting user may use the control socket: the file
+# mode stops others, and SO_PEERCRED stops them even if the mode did not.
+sock=/run/bento/$(mountpoint -d "$MNT").sock
+is "$(stat -c '%a %U' "$sock" 2>&1)" "600 root" "control socket $sock is 0600, owned by root"
+cp "$BENTO" "$WORK/bento-copy" && chmod 755 "$WORK" "$WORK/bento-copy"
+out=$(su -s /bin/sh nobody -c "'$WORK/bento-copy' status '$MNT'" 2>&1)
+rc=$?
+[ $rc = 32 ] && echo "$out" | grep -q "Permission denied"
+ok $? "another user cannot open the socket (exit $rc: $out)"
+chmod 666 "$sock"
+out=$(su -s /bin/sh nobody -c "'$WORK/bento-copy' status '$MNT'" 2>&1)
+rc=$?
+[ $rc = 32 ] && echo "$out" | grep -q "control socket: Permission denied"
+ok $? "with the socket opened up, SO_PEERCRED still refuses (exit $rc: $out)"
+chmod 600 "$sock"
+
 # 3. bento umount waits for the flush; a remount sees the data.
 "$BENTO" umount "$MNT"
 ok $? "bento umount returns 0"

@@ -25,6 +25,7 @@
  * nothing for us: handlers run concurrently on libfuse's worker threads,
  * and the file system does its own locking.
  */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
@@ -95,6 +96,20 @@ static uint32_t create_mode(fuse_req_t req, struct bento_mount *m,
 	if (m->apply_umask)
 		mode &= ~fuse_req_ctx(req)->umask;
 	return mode;
+}
+
+/*
+ * The open(2) flags the file system sees.  With the writeback cache the
+ * kernel reads through a write-only handle (to fill partly written pages)
+ * and does O_APPEND itself, handing us explicit offsets.
+ */
+static int open_flags(struct bento_mount *m, int flags)
+{
+	if (!m->writeback)
+		return flags;
+	if ((flags & O_ACCMODE) == O_WRONLY)
+		flags = (flags & ~O_ACCMODE) | O_RDWR;
+	return flags & ~O_APPEND;
 }
 
 /* Names the fs.h contract promises a file system it never sees. */
@@ -200,6 +215,7 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 			      conn->max_readahead : MiB;
 
 	m->apply_umask = conn->want & FUSE_CAP_DONT_MASK;
+	m->writeback = conn->want & FUSE_CAP_WRITEBACK_CACHE;
 	m->max_write = conn->max_write;
 	bento_debug("fuse init: proto %u.%u, want 0x%x of 0x%x",
 		    conn->proto_major, conn->proto_minor, conn->want,
@@ -544,7 +560,8 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	}
 	ctx_of(req, &ctx);
 	err = ops->create(sb_of(m), &ctx, root_swap(m, parent), name,
-			  create_mode(req, m, mode), fi->flags, &be, &fh);
+			  create_mode(req, m, mode), open_flags(m, fi->flags),
+			  &be, &fh);
 	if (err) {
 		reply_err(req, err);
 		return;
@@ -570,8 +587,8 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 
 	ctx_of(req, &ctx);
 	if (ops->open)
-		err = ops->open(sb_of(m), &ctx, root_swap(m, ino), fi->flags,
-				&fh);
+		err = ops->open(sb_of(m), &ctx, root_swap(m, ino),
+				open_flags(m, fi->flags), &fh);
 	if (err) {
 		reply_err(req, err);
 		return;

@@ -64,6 +64,7 @@ struct bento_mount {
 
 	/* Set by the init request, read by request handlers after it. */
 	bool apply_umask;		/* FUSE_CAP_DONT_MASK is on */
+	bool writeback;			/* FUSE_CAP_WRITEBACK_CACHE is on */
 	unsigned int max_write;		/* what the kernel agreed to */
 };
 
