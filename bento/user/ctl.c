@@ -435,14 +435,17 @@ static void serve_conn(struct bento_ctl *ctl, int fd)
 	size_t i;
 	int err;
 
+	/* The line first: closing with it unread would reset the
+	 * connection, and the client would miss the answer. */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	err = read_line(fd, line, sizeof(line));
+
 	/* Only root and the mounting user. */
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) ||
 	    (cred.uid != 0 && cred.uid != ctl->m->owner)) {
 		send_result(fd, -EACCES, "control socket");
 		goto out_close;
 	}
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	err = read_line(fd, line, sizeof(line));
 	if (err) {
 		send_result(fd, err, "command");
 		goto out_close;
@@ -651,6 +654,8 @@ int bento_ctl_request(const char *path, const char *cmd, int timeout_ms,
 		n = read(fd, buf + len, cap - len - 1);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && errno == ECONNRESET && len)
+			n = 0;	/* the answer came; then the server went */
 		if (n <= 0) {
 			err = n ? -errno : 0;
 			break;
