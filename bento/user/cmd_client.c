@@ -329,7 +329,8 @@ int bento_cmd_umount(int argc, char **argv)
 	/* A daemon that died leaves a dead mount: detach it, say so. */
 	if (stat(mnt, &st) && errno == ENOTCONN) {
 		if (umount2(mnt, MNT_DETACH) == 0)
-			bento_user_err("%s: the daemon had died; detached the mount (nothing was flushed)", mnt);
+			bento_user_err("%s: daemon gone; mount detached, nothing flushed",
+				       mnt);
 		else
 			bento_user_err("%s: the daemon had died: %s", mnt,
 				       strerror(errno));
@@ -347,7 +348,8 @@ int bento_cmd_umount(int argc, char **argv)
 	/* The result comes just before the daemon exits: wait for that. */
 	wait_exit((pid_t)get_u(reply, "pid"));
 	if (!strstr(reply, "result=")) {
-		bento_user_err("%s: the daemon exited without a final result", mnt);
+		bento_user_err("%s: the daemon exited without a final result",
+			       mnt);
 		err = -EIO;
 	} else if (!strstr(reply, "result=0\n")) {
 		bento_user_err("%s", get(reply, "error", text, sizeof(text)));

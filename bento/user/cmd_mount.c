@@ -242,7 +242,8 @@ static int fuse_opts(const struct mount_args *a, const struct bento_mount *m,
 	int n;
 
 	opt_escape(dev, sizeof(dev), m->device);
-	n = snprintf(buf, size, "default_permissions,fsname=%s,subtype=bento.%s%s%s%s%s",
+	n = snprintf(buf, size,
+		     "default_permissions,fsname=%s,subtype=bento.%s%s%s%s%s",
 		     dev, m->inst->mod->name,
 		     a->read_only ? ",ro" : ",rw",
 		     a->allow_other || geteuid() == 0 ? ",allow_other" : "",
@@ -329,7 +330,8 @@ static int open_session(const struct mount_args *a, struct bento_mount *m)
 				 m);
 	fuse_opt_free_args(&args);	/* libfuse may have copied them */
 	if (!m->se) {
-		bento_user_err("%s: cannot create the FUSE session", a->mountpoint);
+		bento_user_err("%s: cannot create the FUSE session",
+			       a->mountpoint);
 		return -EINVAL;
 	}
 	if (fuse_session_mount(m->se, m->mountpoint) != 0) {

@@ -655,7 +655,7 @@ int bento_ctl_request(const char *path, const char *cmd, int timeout_ms,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == ECONNRESET && len)
-			n = 0;	/* the answer came; then the server went */
+			n = 0;	/* got the answer, then a reset */
 		if (n <= 0) {
 			err = n ? -errno : 0;
 			break;

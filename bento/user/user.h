@@ -51,7 +51,7 @@ struct bento_mount {
 
 	char mountpoint[PATH_MAX];	/* realpath */
 	char device[PATH_MAX];		/* realpath */
-	char fs_options[1024];		/* what the fs got in sb->options */
+	char fs_options[1024];		/* the fs's sb->options */
 	char sock_path[PATH_MAX];
 	struct timespec mount_time;	/* CLOCK_REALTIME */
 	uid_t owner;			/* the mounting user */
@@ -64,7 +64,7 @@ struct bento_mount {
 
 	/* Set by the init request, read by request handlers after it. */
 	bool apply_umask;		/* FUSE_CAP_DONT_MASK is on */
-	bool writeback;			/* FUSE_CAP_WRITEBACK_CACHE is on */
+	bool writeback;			/* FUSE_CAP_WRITEBACK_CACHE on */
 	unsigned int max_write;		/* what the kernel agreed to */
 };
 
