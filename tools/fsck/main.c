@@ -295,14 +295,14 @@ int main(int argc, char **argv)
 		printf("%s: clean\n", f->path);
 		code = FSCK_OK;
 	} else if (f->unfixed) {
-		printf("%s: %lu problems, %lu left uncorrected%s\n", f->path,
-		       f->problems, f->unfixed,
+		printf("%s: %lu problem%s, %lu left uncorrected%s\n", f->path,
+		       f->problems, f->problems == 1 ? "" : "s", f->unfixed,
 		       f->mode == FSCK_MODE_CHECK ?
 			       " (checked only; run with -y to repair)" : "");
 		code = FSCK_UNCORRECTED;
 	} else {
-		printf("%s: ***** FILE SYSTEM WAS MODIFIED ***** (%lu problems corrected)\n",
-		       f->path, f->problems);
+		printf("%s: ***** FILE SYSTEM WAS MODIFIED ***** (%lu problem%s corrected)\n",
+		       f->path, f->problems, f->problems == 1 ? "" : "s");
 		code = FSCK_CORRECTED;
 	}
 	if (close(f->fd) < 0)

@@ -28,6 +28,30 @@
 #define IS_DIR(m) (S_TYPE(m) == 0040000u)
 #define LF_NAME "lost+found"
 
+/* Part of a repair already reported: add @delta to @ino's link count. */
+static void nlink_add(struct fsck *f, uint32_t ino, int delta)
+{
+	struct xv6_disk_inode di;
+
+	fsck_iread(f, ino, &di);
+	if (!di.mode)
+		return;
+	di.nlink = (uint32_t)((int64_t)di.nlink + delta);
+	fsck_iwrite(f, ino, &di);
+	f->ino[ino].nlink = di.nlink;
+}
+
+/* Part of a repair already reported: set directory @ino's parent. */
+static void parent_set(struct fsck *f, uint32_t ino, uint32_t parent)
+{
+	struct xv6_disk_inode di;
+
+	fsck_iread(f, ino, &di);
+	di.parent = parent;
+	fsck_iwrite(f, ino, &di);
+	f->ino[ino].parent = parent;
+}
+
 static bool make_lost_found(struct fsck *f)
 {
 	struct xv6_disk_inode di;
@@ -68,8 +92,13 @@ static bool make_lost_found(struct fsck *f)
 					   .links = 1,
 					   .flags = FI_CONNECTED };
 	f->ino[XV6_ROOT_INO].subdirs++;
+	nlink_add(f, XV6_ROOT_INO, 1);
 	f->lost_found = ino;
-	printf("%s: created /" LF_NAME " (inode %u)\n", f->path, ino);
+	if (f->mode == FSCK_MODE_CHECK)
+		printf("%s: /" LF_NAME " is missing; a repair creates it (inode %u)\n",
+		       f->path, ino);
+	else
+		printf("%s: created /" LF_NAME " (inode %u)\n", f->path, ino);
 	return true;
 }
 
@@ -108,6 +137,8 @@ static bool reconnect(struct fsck *f, uint32_t ino)
 		d->dead = true;
 		f->ino[d->dir].entries--;
 		f->ino[d->dir].subdirs--;
+		if (f->ino[d->dir].nlink == 2 + f->ino[d->dir].subdirs + 1)
+			nlink_add(f, d->dir, -1);
 		fi->link_idx = 0;
 		fi->named_by = 0;
 		fi->links = 0;
@@ -129,6 +160,10 @@ static bool reconnect(struct fsck *f, uint32_t ino)
 		fi->link_idx = (uint32_t)f->dl_n;
 		fi->named_by = f->lost_found;
 		f->ino[f->lost_found].subdirs++;
+		nlink_add(f, f->lost_found, 1);
+		parent_set(f, ino, f->lost_found);
+	} else if (fi->nlink == 0) {
+		nlink_add(f, ino, 1);
 	}
 	return true;
 }
