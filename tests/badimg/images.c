@@ -533,7 +533,7 @@ const struct badimg_case badimg_cases[] = {
 	  c_garbage_inode, true, "inode", "a/file1", "a/file1", "small",
 	  4, 1 },
 	{ "garbage_itable", "garbage over the inode-table block of /dir2/x20",
-	  c_garbage_itable, true, "inode", "dir2/x20", "dir2/x20", NULL,
+	  c_garbage_itable, true, "inode", "dir2/x20", "dir2/x20", "small",
 	  4, 1 },
 	{ "garbage_dir", "garbage over the first block of /dir2",
 	  c_garbage_dir, true, "directory", "dir2", "dir2", "small", 4, 1 },
