@@ -299,6 +299,8 @@ static void remove_dup_names(struct fsck *f, struct p2 *p)
 	char shown[BENTO_NAME_MAX * 4 + 1];
 	size_t i, j;
 
+	if (p->n < 2)
+		return;
 	qsort(p->seen, p->n, sizeof(*p->seen), cmp_seen);
 	for (i = 1; i < p->n; i++) {
 		struct seen *a = &p->seen[i - 1], *b = &p->seen[i];
@@ -376,7 +378,8 @@ void fsck_pass2_links(struct fsck *f)
 	char shown[BENTO_NAME_MAX * 4 + 1];
 	size_t i, j, g;
 
-	qsort(f->dl, f->dl_n, sizeof(*f->dl), cmp_dl);
+	if (f->dl_n > 1)
+		qsort(f->dl, f->dl_n, sizeof(*f->dl), cmp_dl);
 	for (i = 0; i < f->dl_n; i = j) {
 		uint32_t child = f->dl[i].child;
 		size_t keep = SIZE_MAX;
