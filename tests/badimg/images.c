@@ -522,6 +522,64 @@ static int c_bitmaps(const char *path)
 	return err;
 }
 
+/*
+ * A committed transaction in the journal that was never installed: a
+ * new version of /small's inode-table block (mtime changed).  @torn
+ * breaks its checksum, as a crash during the commit write would.
+ */
+static int journal_txn(const char *path, bool torn)
+{
+	struct xv6_disk_loghdr *h = calloc(1, sizeof(*h));
+	uint8_t blk[XV6_BLOCK_SIZE];
+	struct xv6_disk_inode di;
+	struct raw r;
+	uint64_t home;
+	uint32_t ino, crc;
+	int err;
+
+	if (!h)
+		return -ENOMEM;
+	err = raw_open(path, &r);
+	ino = err ? 0 : namei(&r, "small");
+	if (!ino) {
+		free(h);
+		if (!err)
+			close(r.fd);
+		return err ? err : -ENOENT;
+	}
+	home = r.sb.itable_start + ino / XV6_INODES_PER_BLOCK;
+	err = rblk(&r, home, blk);
+	memcpy(&di, blk + (ino % XV6_INODES_PER_BLOCK) * XV6_INODE_SIZE,
+	       sizeof(di));
+	di.mtime_sec = 12345;
+	di.crc = bento_crc32(0, &di, XV6_INODE_CRC_LEN);
+	memcpy(blk + (ino % XV6_INODES_PER_BLOCK) * XV6_INODE_SIZE, &di,
+	       sizeof(di));
+	h->magic = XV6_LOG_MAGIC;
+	h->count = 1;
+	h->seq = 7;
+	h->block[0] = (uint32_t)home;
+	crc = bento_crc32(0, h, sizeof(*h));
+	h->crc = bento_crc32(crc, blk, sizeof(blk)) + (torn ? 1 : 0);
+	if (!err)
+		err = wblk(&r, r.sb.log_start + 1, blk);
+	if (!err)
+		err = wblk(&r, r.sb.log_start, h);
+	close(r.fd);
+	free(h);
+	return err;
+}
+
+static int c_journal_pending(const char *path)
+{
+	return journal_txn(path, false);
+}
+
+static int c_journal_torn(const char *path)
+{
+	return journal_txn(path, true);
+}
+
 const struct badimg_case badimg_cases[] = {
 	{ "truncated", "image cut to half its size", c_truncated, false,
 	  "truncated", NULL, NULL, NULL, 4, 4 },
@@ -551,6 +609,12 @@ const struct badimg_case badimg_cases[] = {
 	  4, 1 },
 	{ "bad_nlink", "link counts of /small and /a wrong", c_bad_nlink,
 	  true, "link count", "small", "", "small", 4, 1 },
+	{ "journal_pending", "a committed transaction not yet installed",
+	  c_journal_pending, true, "journal needs recovery", NULL, "",
+	  "small", 4, 1 },
+	{ "journal_torn", "a journal header whose checksum fails",
+	  c_journal_torn, true, "incomplete transaction", NULL, "", "small",
+	  4, 1 },
 	{ "bitmaps", "block and inode bitmaps disagree with the tree",
 	  c_bitmaps, true, "bitmap", NULL, "", "big", 4, 1 },
 };

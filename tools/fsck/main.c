@@ -300,6 +300,10 @@ int main(int argc, char **argv)
 		       f->mode == FSCK_MODE_CHECK ?
 			       " (checked only; run with -y to repair)" : "");
 		code = FSCK_UNCORRECTED;
+	} else if (f->problems == 0) {
+		printf("%s: ***** FILE SYSTEM WAS MODIFIED ***** (journal replayed)\n",
+		       f->path);
+		code = FSCK_CORRECTED;
 	} else {
 		printf("%s: ***** FILE SYSTEM WAS MODIFIED ***** (%lu problem%s corrected)\n",
 		       f->path, f->problems, f->problems == 1 ? "" : "s");
