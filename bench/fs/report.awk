@@ -102,7 +102,7 @@ END {
 	printf("Ratios are xv6fs against the other target, oriented so that >1 means xv6fs is better.\n\n")
 	printf("%-10s %-6s", "workload", "unit")
 	for (j = 1; j <= ntg; j++)
-		printf(" %-20s", tg[j])
+		printf(" %-23s", tg[j])
 	printf(" %9s %12s\n", "xv6/ext4", "xv6/fuse2fs")
 	for (i = 1; i <= nrows; i++) {
 		r = row[i]
@@ -117,7 +117,7 @@ END {
 				cell = fmt(med[r, tg[j]]) " (" fmt(val[k, 1]) "-" \
 					fmt(val[k, n[k]]) ")"
 			}
-			printf(" %-20s", cell)
+			printf(" %-23s", cell)
 		}
 		x = ratio(r, "ext4")
 		y = ratio(r, "fuse2fs")
