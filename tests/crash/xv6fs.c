@@ -694,6 +694,7 @@ int main(void)
 		1000.0 * (double)env_long("XV6FS_CRASH_SECONDS", 150);
 	char prog[4096];
 
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	printf("1..%u\n", nw + 1);
 	bento_log_set_level(BENTO_LOG_WARN);
 

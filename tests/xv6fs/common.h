@@ -30,7 +30,8 @@ struct xt {
 
 /*
  * xt_new - mkfs an image of @nblocks blocks and @ninodes inodes (0: the
- * default), mount it.  Fails the running test on any error.
+ * default), mount it, and create the empty file "anchor" (so the root
+ * directory never becomes empty).  Fails the running test on any error.
  */
 struct xt *xt_new(uint64_t nblocks, uint64_t ninodes);
 
@@ -58,9 +59,11 @@ uint64_t xt_size(struct xt *t, const char *path);
 /* xt_bfree - free blocks by statfs. */
 uint64_t xt_bfree(struct xt *t);
 
-/* xt_run - cmocka_run_group_tests with TAP output. */
+/* xt_run - cmocka_run_group_tests with TAP output, line-buffered so a
+ * slow test shows its progress in the log. */
 #define xt_run(tests) \
-	(cmocka_set_message_output(CM_OUTPUT_TAP), \
+	(setvbuf(stdout, NULL, _IOLBF, 0), \
+	 cmocka_set_message_output(CM_OUTPUT_TAP), \
 	 cmocka_run_group_tests(tests, NULL, NULL))
 
 #endif /* XV6FS_TESTS_COMMON_H */
