@@ -612,9 +612,9 @@ const struct badimg_case badimg_cases[] = {
 	{ "journal_pending", "a committed transaction not yet installed",
 	  c_journal_pending, true, "journal needs recovery", NULL, "",
 	  "small", 4, 1 },
-	{ "journal_torn", "a journal header whose checksum fails",
-	  c_journal_torn, true, "incomplete transaction", NULL, "", "small",
-	  4, 1 },
+	{ "journal_torn", "a journal header whose checksum fails (torn commit)",
+	  c_journal_torn, true, "will not be replayed", NULL, "", "small",
+	  0, 0 },
 	{ "bitmaps", "block and inode bitmaps disagree with the tree",
 	  c_bitmaps, true, "bitmap", NULL, "", "big", 4, 1 },
 };

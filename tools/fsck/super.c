@@ -12,7 +12,10 @@
  * With -n it is laid over the image in memory instead, so the rest of the
  * check sees the image as mount would leave it; "journal needs recovery"
  * then counts as a problem left uncorrected (exit 4), because the image
- * on disk is not consistent until something replays it.
+ * on disk is not consistent until something replays it.  A header whose
+ * transaction is incomplete (a commit torn by a crash) is what mount
+ * leaves behind too, since it discards such a header without clearing
+ * it: fsck says so but does not count it as a problem.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -220,12 +223,10 @@ void fsck_journal(struct fsck *f)
 		goto out;
 	}
 	if (h->magic == XV6_LOG_MAGIC && h->count != 0) {
-		if (fsck_problem(f, FSCK_SAFE, "header cleared",
-				 "journal: header holds an incomplete transaction %" PRIu64 " (%u blocks, bad checksum or block list)",
-				 (uint64_t)h->seq, h->count)) {
-			h->count = 0;
-			fsck_bwrite(f, f->sb.log_start, h);
-		}
+		/* A commit torn by a crash: mount ignores it and does not
+		 * clear it, so it is a normal state, not a problem. */
+		printf("%s: journal: incomplete transaction %" PRIu64 " (%u blocks, bad checksum or block list) will not be replayed\n",
+		       f->path, (uint64_t)h->seq, h->count);
 	} else if (h->magic != XV6_LOG_MAGIC && h->magic != 0) {
 		if (fsck_problem(f, FSCK_SAFE, "header zeroed",
 				 "journal: header has bad magic 0x%08x",
