@@ -14,7 +14,7 @@ $(LIBBENTOTEST): $(BENTOTEST_SRCS:%.c=$(O)/%.o)
 ALL += $(LIBBENTOTEST)
 
 # Test programs over xv6fs: one per source file, named xv6fs_<file> and
-# crash_<file>.  Listed in ALL once xv6fs declares its module.
+# crash_<file>.
 XV6FS_LIB := $(O)/fs/libxv6fs.a
 XV6FS_TEST_SRCS := $(wildcard tests/xv6fs/*.c)
 CRASH_TEST_SRCS := $(wildcard tests/crash/*.c)
@@ -52,8 +52,4 @@ bentotest-xv6fs: $(XV6FS_TESTS) $(CRASH_TESTS) $(O)/bin/mkfs.xv6fs \
 	$(O)/bin/fsck.xv6fs
 .PHONY: bentotest-xv6fs
 
-# TODO(gate while xv6fs lands step by step; drop it once xv6fs declares
-# its module for good, so a missing module fails the build).
-ifneq ($(shell grep -l 'BENTO_MODULE.xv6fs' fs/xv6fs/*.c 2>/dev/null),)
 ALL += $(XV6FS_TESTS) $(CRASH_TESTS)
-endif
