@@ -393,11 +393,23 @@ fail:
 	return -1;
 }
 
-/* Write the root directory's inode (empty directory, its own parent). */
+/*
+ * Write the root directory: one block holding one unused record (so the
+ * first entries need no allocation), and its inode (its own parent).
+ */
 static int write_root(int fd, const struct xv6_disk_super *sb)
 {
+	static uint8_t blk[XV6_BLOCK_SIZE];
+	struct xv6_disk_dirent *de = (struct xv6_disk_dirent *)blk;
 	struct xv6_disk_inode ino;
 	struct timespec now;
+	int err;
+
+	de->rec_len = XV6_BLOCK_SIZE;
+	err = pwrite_all(fd, blk, sizeof(blk),
+			 sb->data_start * XV6_BLOCK_SIZE);
+	if (err)
+		return err;
 
 	clock_gettime(CLOCK_REALTIME, &now);
 	memset(&ino, 0, sizeof(ino));
@@ -410,6 +422,9 @@ static int write_root(int fd, const struct xv6_disk_super *sb)
 		(uint32_t)now.tv_nsec;
 	ino.generation = 1;
 	ino.parent = XV6_ROOT_INO;
+	ino.size = XV6_BLOCK_SIZE;
+	ino.nblocks = 1;
+	ino.addr[0] = (uint32_t)sb->data_start;
 	ino.crc = (uint32_t)crc32(0, (const void *)&ino, XV6_INODE_CRC_LEN);
 	return pwrite_all(fd, &ino, sizeof(ino),
 			  sb->itable_start * XV6_BLOCK_SIZE +
@@ -440,7 +455,7 @@ static int write_fs(int fd, bool blockdev, struct xv6_disk_super *sb,
 	if (!err)
 		err = set_bits(fd, sb->imap_start, sb->ninodes, imap_bits);
 	if (!err)
-		err = set_bits(fd, sb->bmap_start, 0, sb->data_start);
+		err = set_bits(fd, sb->bmap_start, 0, sb->data_start + 1);
 	if (!err)
 		err = set_bits(fd, sb->bmap_start, sb->nblocks, bmap_bits);
 	if (!err)

@@ -9,7 +9,10 @@
  * handed out again before that transaction is durable.  Inode bits are
  * cleared at once: inodes are pure metadata, journaled together.
  *
- * Free counts are kept in memory, computed at mount by counting bits.
+ * Free counts are kept in memory, computed at mount by counting bits;
+ * statfs reports blocks waiting for their commit as free, and a write
+ * that runs out of space while some are waiting forces a commit and
+ * tries again.
  * Searches start at a goal (the block after a file's previous block, so
  * sequential files come out contiguous) or at a rotating cursor.
  *
@@ -164,6 +167,8 @@ int xv6_bfree(struct xv6_tx *tx, uint64_t blockno)
 	} else {
 		xv6_log_write(tx, b);
 		err = xv6_log_defer_free(tx, blockno, 1);
+		if (!err)
+			fs->bpending++;
 	}
 	bento_brelse(b);
 out:
@@ -181,6 +186,8 @@ void xv6_bfree_commit(struct xv6_fs *fs, const struct xv6_extent *e)
 		uint32_t off = (uint32_t)(n % XV6_BITS_PER_BLOCK);
 		uint8_t v;
 
+		if (fs->bpending)
+			fs->bpending--;
 		if (n / XV6_BITS_PER_BLOCK != blk) {
 			bento_brelse(b);
 			b = NULL;
@@ -199,6 +206,16 @@ void xv6_bfree_commit(struct xv6_fs *fs, const struct xv6_extent *e)
 	}
 	bento_brelse(b);
 	bento_mutex_unlock(&fs->balloc_lock);
+}
+
+uint64_t xv6_bpending(struct xv6_fs *fs)
+{
+	uint64_t n;
+
+	bento_mutex_lock(&fs->balloc_lock);
+	n = fs->bpending;
+	bento_mutex_unlock(&fs->balloc_lock);
+	return n;
 }
 
 int xv6_ialloc_bit(struct xv6_tx *tx, uint64_t *ino)

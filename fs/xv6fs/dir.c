@@ -12,7 +12,9 @@
  * stay fast at 100,000 entries; building the index costs one scan of the
  * directory per inode-cache lifetime.  Records never move once written
  * (a delete merges the record into its predecessor), so positions in the
- * index and readdir cookies stay valid.
+ * index and readdir cookies stay valid.  Empty blocks at the end of a
+ * directory are freed (a few per remove), so an emptied directory gives
+ * its space back.
  *
  * Locking: the caller holds dp->lock, shared for lookup and iterate,
  * exclusive for add/remove/retarget.  The index is built under
@@ -467,6 +469,35 @@ out:
 	return err;
 }
 
+/*
+ * dir_shrink - free empty blocks at the end of @dp (at most four per
+ * call, so the op's log reservation always covers it).
+ */
+static int dir_shrink(struct xv6_tx *tx, struct xv6_inode *dp)
+{
+	struct xv6_dx *dx = dp->dx;
+	uint64_t nblk = dp->size / XV6_BLOCK_SIZE, from = nblk;
+	bool done;
+	int err;
+
+	while (from > 1 && from + 4 > nblk && from - 1 < dx->nblk &&
+	       dx->slack[from - 1] == XV6_BLOCK_SIZE)
+		from--;
+	if (from == nblk)
+		return 0;
+	err = xv6_free_beyond(tx, dp, from, &done);
+	if (err)
+		return err;
+	if (!done)
+		return bento_fs_corrupt(tx->fs->sb, -EIO, "inode %llu: directory shrink did not fit its transaction",
+					(unsigned long long)dp->ino);
+	dp->size = from * XV6_BLOCK_SIZE;
+	dx->nblk = (uint32_t)from;
+	if (dx->hint >= from)
+		dx->hint = 0;
+	return xv6_iupdate(tx, dp);
+}
+
 int xv6_dir_remove(struct xv6_tx *tx, struct xv6_inode *dp,
 		   const char *name)
 {
@@ -511,6 +542,8 @@ int xv6_dir_remove(struct xv6_tx *tx, struct xv6_inode *dp,
 	if (s >= 0)
 		dp->dx->slack[blk] = (uint16_t)s;
 	err = dir_changed(tx, dp);
+	if (!err)
+		err = dir_shrink(tx, dp);
 out:
 	bento_brelse(b);
 	return err;

@@ -204,6 +204,7 @@ ssize_t xv6_write(struct bento_sb *sb, bento_ino_t ino, uint64_t fh,
 	uint8_t *bounce;
 	size_t done = 0;
 	ssize_t n = 0;
+	bool retried = false;
 	int err;
 
 	if (size == 0)
@@ -245,9 +246,18 @@ ssize_t xv6_write(struct bento_sb *sb, bento_ino_t ino, uint64_t fh,
 		xv6_end_op(&tx);
 		if (!err && n < 0)
 			err = (int)n;
+		if (err == -ENOSPC && !retried && xv6_bpending(fs)) {
+			/* Blocks freed by the running transaction become
+			 * free when it commits. */
+			retried = true;
+			err = xv6_log_force(fs);
+			if (!err)
+				continue;
+		}
 		if (err)
 			break;
 		done += (size_t)n;
+		retried = false;
 	}
 	bento_free(bounce);
 	xv6_iput(fs, ip);

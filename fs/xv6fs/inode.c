@@ -4,8 +4,10 @@
  *
  * Cache: a hash table of struct xv6_inode under fs->icache_lock.  ip->ref
  * counts users inside the file system, ip->nlookup the host's lookup
- * references.  An inode leaves the cache when both are zero; if it has no
- * links left it is reclaimed first (blocks, xattr block, inode), in
+ * references.  When both are zero the inode goes on an LRU list of at
+ * most XV6_ICACHE_KEEP entries (so directory indexes survive between
+ * ops) and leaves the cache when pushed off it; an inode with no links
+ * left is instead reclaimed at once (blocks, xattr block, inode), in
  * transactions of its own, which is why xv6_iput must never be called
  * inside a transaction for what may be the last reference.
  *
@@ -68,6 +70,36 @@ void xv6_icache_destroy(struct xv6_fs *fs)
 	bento_mutex_destroy(&fs->rename_lock);
 	bento_mutex_destroy(&fs->orphan_lock);
 	bento_mutex_destroy(&fs->icache_lock);
+}
+
+static void lru_del(struct xv6_fs *fs, struct xv6_inode *ip)
+{
+	if (!ip->on_lru)
+		return;
+	if (ip->lru_prev)
+		ip->lru_prev->lru_next = ip->lru_next;
+	else
+		fs->lru_head = ip->lru_next;
+	if (ip->lru_next)
+		ip->lru_next->lru_prev = ip->lru_prev;
+	else
+		fs->lru_tail = ip->lru_prev;
+	ip->lru_prev = ip->lru_next = NULL;
+	ip->on_lru = false;
+	fs->lru_count--;
+}
+
+static void lru_add(struct xv6_fs *fs, struct xv6_inode *ip)
+{
+	ip->lru_prev = fs->lru_tail;
+	ip->lru_next = NULL;
+	if (fs->lru_tail)
+		fs->lru_tail->lru_next = ip;
+	else
+		fs->lru_head = ip;
+	fs->lru_tail = ip;
+	ip->on_lru = true;
+	fs->lru_count++;
 }
 
 static uint32_t ihash(struct xv6_fs *fs, uint64_t ino)
@@ -173,8 +205,10 @@ again:
 		fs->ihash[h] = ip;
 		fs->icount++;
 	}
-	if (ip)
+	if (ip) {
+		lru_del(fs, ip);
 		ip->ref++;
+	}
 	bento_mutex_unlock(&fs->icache_lock);
 	if (!ip) {
 		fresh = bento_zalloc(sizeof(*fresh));
@@ -249,7 +283,7 @@ static void reclaim(struct xv6_fs *fs, struct xv6_inode *ip)
 
 void xv6_iput(struct xv6_fs *fs, struct xv6_inode *ip)
 {
-	struct xv6_inode **pp;
+	struct xv6_inode **pp, *victim;
 
 	if (!ip)
 		return;
@@ -263,20 +297,34 @@ void xv6_iput(struct xv6_fs *fs, struct xv6_inode *ip)
 		bento_mutex_lock(&fs->icache_lock);
 	}
 	BENTO_ASSERT(ip->ref > 0);
-	if (--ip->ref == 0 && ip->nlookup == 0) {
-		for (pp = &fs->ihash[ihash(fs, ip->ino)]; *pp;
+	if (--ip->ref || ip->nlookup) {
+		bento_mutex_unlock(&fs->icache_lock);
+		return;
+	}
+
+	/* Unreferenced: keep it on the LRU unless freed; trim the LRU. */
+	victim = ip;
+	if (ip->valid && ip->mode && ip->nlink) {
+		lru_add(fs, ip);
+		victim = NULL;
+		if (fs->lru_count > XV6_ICACHE_KEEP) {
+			victim = fs->lru_head;
+			lru_del(fs, victim);
+		}
+	}
+	if (victim) {
+		for (pp = &fs->ihash[ihash(fs, victim->ino)]; *pp;
 		     pp = &(*pp)->hnext) {
-			if (*pp == ip) {
-				*pp = ip->hnext;
+			if (*pp == victim) {
+				*pp = victim->hnext;
 				break;
 			}
 		}
 		fs->icount--;
-		bento_mutex_unlock(&fs->icache_lock);
-		ifree_mem(ip);
-		return;
 	}
 	bento_mutex_unlock(&fs->icache_lock);
+	if (victim)
+		ifree_mem(victim);
 }
 
 int xv6_iupdate(struct xv6_tx *tx, struct xv6_inode *ip)

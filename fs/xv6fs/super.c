@@ -234,7 +234,7 @@ int xv6_statfs(struct bento_sb *sb, struct bento_statfs *out)
 	memset(out, 0, sizeof(*out));
 	out->blocks = fs->nblocks - fs->data_start;
 	bento_mutex_lock(&fs->balloc_lock);
-	out->bfree = out->bavail = fs->bfree;
+	out->bfree = out->bavail = fs->bfree + fs->bpending;
 	bento_mutex_unlock(&fs->balloc_lock);
 	out->files = fs->ninodes - 1;
 	bento_mutex_lock(&fs->ialloc_lock);

@@ -41,6 +41,8 @@
 #define XV6_OP_BLOCKS 32u
 /* Bytes of file data one write transaction covers at most. */
 #define XV6_WRITE_CHUNK (1u << 20)
+/* Unreferenced inodes (with their directory indexes) kept cached. */
+#define XV6_ICACHE_KEEP 8192u
 /* Commit a transaction older than this many seconds at the next end_op. */
 #define XV6_COMMIT_AGE 5
 
@@ -97,6 +99,7 @@ struct xv6_fs {
 
 	struct bento_mutex balloc_lock;
 	uint64_t bfree;		/* free blocks (balloc_lock) */
+	uint64_t bpending;	/* freed, free once committed (balloc_lock) */
 	uint64_t bcursor;	/* where the next search starts */
 	struct bento_mutex ialloc_lock;
 	uint64_t ifree;		/* free inodes (ialloc_lock) */
@@ -106,6 +109,8 @@ struct xv6_fs {
 	struct xv6_inode **ihash;
 	uint32_t ihash_size;
 	uint64_t icount;
+	struct xv6_inode *lru_head, *lru_tail; /* unreferenced, oldest first */
+	uint64_t lru_count;
 
 	struct bento_mutex rename_lock;
 	struct bento_mutex orphan_lock;
@@ -116,6 +121,8 @@ struct xv6_dx;
 
 struct xv6_inode {
 	struct xv6_inode *hnext;	/* icache_lock */
+	struct xv6_inode *lru_prev, *lru_next;	/* icache_lock */
+	bool on_lru;			/* icache_lock */
 	uint64_t ino;
 	uint32_t ref;			/* icache_lock */
 	uint64_t nlookup;		/* icache_lock */
@@ -161,6 +168,7 @@ void xv6_bfree_commit(struct xv6_fs *fs, const struct xv6_extent *e);
 int xv6_ialloc_bit(struct xv6_tx *tx, uint64_t *ino);
 int xv6_ifree_bit(struct xv6_tx *tx, uint64_t ino);
 bool xv6_valid_data_block(struct xv6_fs *fs, uint64_t b);
+uint64_t xv6_bpending(struct xv6_fs *fs);
 
 /* ---- inode.c ---- */
 int xv6_icache_init(struct xv6_fs *fs);
