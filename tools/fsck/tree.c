@@ -185,7 +185,9 @@ static void connect_path(struct fsck *f, uint32_t from, uint32_t to)
 /* Make sure the root is a directory (recreate it empty if not). */
 static void check_root(struct fsck *f)
 {
+	uint8_t blk[XV6_BLOCK_SIZE];
 	struct xv6_disk_inode di;
+	uint64_t bno;
 
 	if (IS_DIR(f->ino[XV6_ROOT_INO].mode))
 		return;
@@ -205,6 +207,18 @@ static void check_root(struct fsck *f)
 	di.mode = 0040755;
 	di.nlink = 2;
 	di.parent = XV6_ROOT_INO;
+	/* One empty block, as mkfs gives the root. */
+	bno = fsck_alloc_block(f);
+	if (bno) {
+		struct xv6_disk_dirent de = { 0, XV6_BLOCK_SIZE, 0, 0, 0 };
+
+		memset(blk, 0, sizeof(blk));
+		memcpy(blk, &de, sizeof(de));
+		fsck_bwrite(f, bno, blk);
+		di.addr[0] = (uint32_t)bno;
+		di.size = XV6_BLOCK_SIZE;
+		di.nblocks = 1;
+	}
 	fsck_iwrite(f, XV6_ROOT_INO, &di);
 	f->ino[XV6_ROOT_INO] = (struct fsck_inode){ .mode = di.mode,
 						    .nlink = 2,
