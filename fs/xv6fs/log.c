@@ -275,6 +275,7 @@ static void commit_locked(struct xv6_fs *fs)
 	struct xv6_log *log = &fs->log;
 	int err;
 
+	BENTO_ASSERT(log->outstanding == 0 && !log->committing);
 	log->committing = true;
 	log->want_commit = false;
 	bento_mutex_unlock(&log->lock);
@@ -363,6 +364,7 @@ void xv6_log_write(struct xv6_tx *tx, struct bento_buf *b)
 	uint32_t s;
 
 	bento_mutex_lock(&log->lock);
+	BENTO_ASSERT(log->outstanding > 0 && !log->committing);
 	for (s = slot_of(log, blockno); log->slot[s];
 	     s = (s + 1) & (log->nslot - 1)) {
 		if (bento_buf_blockno(log->bufs[log->slot[s] - 1]) == blockno)

@@ -4,7 +4,9 @@
 #   $(O)/fs/xv6fs.so       loadable module for the FUSE host
 #   $(O)/fs/libxv6fs.a     the same objects, linked into test programs
 #   $(O)/bin/mkfs.xv6fs    userspace mkfs (libc, zlib)
-#   $(O)/tests/bin/xv6fs-selftest   ops-level self test on a memory device
+#
+# The tests of xv6fs live in tests/xv6fs, tests/crash and tests/badimg
+# (built by bento/test/test.mk and tests/tests.mk from $(XV6FS_LIB)).
 
 XV6FS_SRCS := $(wildcard fs/xv6fs/*.c)
 XV6FS_OBJS := $(XV6FS_SRCS:%.c=$(O)/%.o)
@@ -24,10 +26,5 @@ $(XV6FS_LIB): $(XV6FS_OBJS)
 $(MKFS_XV6FS): tools/mkfs.xv6fs.c fs/xv6fs/xv6fs_format.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lz
-
-XV6FS_SELFTEST := $(O)/tests/bin/xv6fs-selftest
-$(XV6FS_SELFTEST): $(O)/fs/xv6fs/selftest/selftest.o $(XV6FS_LIB) $(LIBBENTO)
-	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBBENTO_LIBS)
 
 ALL += $(XV6FS_SO) $(XV6FS_LIB) $(MKFS_XV6FS)
