@@ -367,8 +367,11 @@ void xv6_log_write(struct xv6_tx *tx, struct bento_buf *b)
 	BENTO_ASSERT(log->outstanding > 0 && !log->committing);
 	for (s = slot_of(log, blockno); log->slot[s];
 	     s = (s + 1) & (log->nslot - 1)) {
-		if (bento_buf_blockno(log->bufs[log->slot[s] - 1]) == blockno)
+		if (bento_buf_blockno(log->bufs[log->slot[s] - 1]) == blockno) {
+			/* The cache keeps one buffer per block. */
+			BENTO_ASSERT(log->bufs[log->slot[s] - 1] == b);
 			goto out;
+		}
 	}
 	/* An op that overruns its reservation borrows unreserved space;
 	 * begin_op's accounting guarantees the log itself has room. */
