@@ -167,10 +167,12 @@ int xv6_log_init(struct xv6_fs *fs)
 	while (log->nslot < 2 * log->max)
 		log->nslot <<= 1;
 	log->bufs = bento_zalloc(sizeof(*log->bufs) * log->max);
+	log->blocknos = bento_zalloc(sizeof(*log->blocknos) * log->max);
 	log->slot = bento_zalloc(sizeof(*log->slot) * log->nslot);
 	log->scratch = bento_alloc((size_t)(log->max + 1) * XV6_BLOCK_SIZE);
-	if (!log->bufs || !log->slot || !log->scratch) {
+	if (!log->bufs || !log->blocknos || !log->slot || !log->scratch) {
 		bento_free(log->bufs);
+		bento_free(log->blocknos);
 		bento_free(log->slot);
 		bento_free(log->scratch);
 		return -ENOMEM;
@@ -189,6 +191,7 @@ void xv6_log_destroy(struct xv6_fs *fs)
 	for (i = 0; i < log->count; i++)
 		bento_brelse(log->bufs[i]);
 	bento_free(log->bufs);
+	bento_free(log->blocknos);
 	bento_free(log->slot);
 	bento_free(log->scratch);
 	bento_free(log->freed);
@@ -224,6 +227,9 @@ static int commit(struct xv6_fs *fs)
 	/* 2. Log data blocks and the header with its crc; flush. */
 	memset(hdr, 0, XV6_BLOCK_SIZE);
 	for (i = 0; i < log->count; i++) {
+		/* A buffer we hold a reference to keeps its block. */
+		BENTO_ASSERT(bento_buf_blockno(log->bufs[i]) ==
+			     log->blocknos[i]);
 		err = bento_buf_read(log->bufs[i], 0,
 				     data + (size_t)i * XV6_BLOCK_SIZE,
 				     XV6_BLOCK_SIZE);
@@ -379,6 +385,7 @@ void xv6_log_write(struct xv6_tx *tx, struct bento_buf *b)
 	if (log->count == 0)
 		bento_now(&log->start);
 	bento_bget(b);
+	log->blocknos[log->count] = blockno;
 	log->bufs[log->count++] = b;
 	log->slot[s] = log->count;
 	tx->used++;

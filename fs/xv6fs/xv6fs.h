@@ -75,6 +75,7 @@ struct xv6_log {
 
 	uint32_t count;		/* blocks in the running transaction */
 	struct bento_buf **bufs; /* [max], one reference each */
+	uint64_t *blocknos;	/* [max], what bufs[i] held when logged */
 	uint32_t *slot;		/* open-addressing set of indexes+1 */
 	uint32_t nslot;
 	void *scratch;		/* (max + 1) blocks for a commit */
