@@ -47,6 +47,10 @@ include fs/xv6fs/xv6fs.mk
 include tools/tools.mk
 include tests/tests.mk
 include bench/bench.mk
+-include enoki/enoki.mk
+-include enoki/log/log.mk
+-include sched/sched.mk
+-include enoki/bpf/bpf.mk
 
 .PHONY: build-all
 build-all: $(ALL)
