@@ -422,7 +422,6 @@ static int write_root(int fd, const struct xv6_disk_super *sb)
 		(uint32_t)now.tv_nsec;
 	ino.generation = 1;
 	ino.parent = XV6_ROOT_INO;
-	ino.self = XV6_ROOT_INO;
 	ino.size = XV6_BLOCK_SIZE;
 	ino.nblocks = 1;
 	ino.addr[0] = (uint32_t)sb->data_start;

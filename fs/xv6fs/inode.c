@@ -134,14 +134,6 @@ static int iload(struct xv6_fs *fs, struct xv6_inode *ip)
 		err = xv6_inode_corrupt(fs, ip->ino, "bad checksum");
 		goto out;
 	}
-	if (bento_buf_get32(b, off + I_OFF(self)) != ip->ino &&
-	    bento_buf_get32(b, off + I_OFF(self)) != 0) {
-		err = bento_fs_corrupt(fs->sb, -EUCLEAN, "inode %llu: table slot holds inode %u (block %llu misplaced)",
-				       (unsigned long long)ip->ino,
-				       bento_buf_get32(b, off + I_OFF(self)),
-				       (unsigned long long)bento_buf_blockno(b));
-		goto out;
-	}
 	ip->nlink = bento_buf_get32(b, off + I_OFF(nlink));
 	ip->uid = bento_buf_get32(b, off + I_OFF(uid));
 	ip->gid = bento_buf_get32(b, off + I_OFF(gid));
@@ -373,7 +365,6 @@ int xv6_iupdate(struct xv6_tx *tx, struct xv6_inode *ip)
 		P32(I_OFF(mtime_nsec), ip->mtime.nsec);
 		P32(I_OFF(ctime_nsec), ip->ctime.nsec);
 		P32(I_OFF(xattr_block), ip->xattr_block);
-		P32(I_OFF(self), ip->ino);
 		P64(I_OFF(parent), ip->parent);
 		for (i = 0; i < XV6_NADDR; i++)
 			P32(I_OFF(addr) + 4 * i, ip->addr[i]);

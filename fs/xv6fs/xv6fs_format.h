@@ -129,8 +129,7 @@ struct xv6_disk_inode {
 	xv6_le64 reserved1;	/* 0 */
 	xv6_le64 parent;	/* directories: the parent's inode number */
 	xv6_le32 addr[XV6_NADDR]; /* 12 direct, single, double, triple */
-	xv6_le32 self;		/* own number (0: not set), if mode != 0 */
-	xv6_le32 reserved[21];	/* 0 */
+	xv6_le32 reserved[22];	/* 0 */
 	xv6_le32 crc;		/* bento_crc32(0, bytes 0..251), if mode != 0 */
 };
 _Static_assert(sizeof(struct xv6_disk_inode) == XV6_INODE_SIZE,
