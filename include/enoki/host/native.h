@@ -73,6 +73,11 @@ struct scx_exit_task_args {
  * struct task_struct *p) { ... }`. */
 #define ENOKI_CB(name, args...) name(args)
 
+/* ENOKI_CB_INIT(name) - define ops.init, which takes no arguments and may
+ * sleep (creating queues does; in BPF a sleepable struct_ops program):
+ * `s32 ENOKI_CB_INIT(x_init) { ... }`. */
+#define ENOKI_CB_INIT(name) name(void)
+
 /* The native ops table: sched_ext_ops' callbacks, same names. */
 struct enoki_ops {
 	s32 (*select_cpu)(struct task_struct *p, s32 prev_cpu, u64 wake_flags);
