@@ -230,6 +230,17 @@ struct bento_fs_ops {
 	int (*fsyncdir)(struct bento_sb *sb, bento_ino_t ino, uint64_t fh,
 			int datasync);
 
+	/*
+	 * sync_fs - make everything done so far durable (@wait nonzero), or
+	 * start doing so without waiting (@wait 0): for a journaling file
+	 * system, commit the running transaction.  The host calls it
+	 * periodically (every `commit=` seconds, 5 by default, like ext4's
+	 * commit interval) and on syncfs(2) where the host sees one.  Returns
+	 * 0 or -EIO.  NULL: the host writes back the buffer cache and flushes
+	 * the device instead.
+	 */
+	int (*sync_fs)(struct bento_sb *sb, int wait);
+
 	/* statfs - fill *@out.  Returns 0. */
 	int (*statfs)(struct bento_sb *sb, struct bento_statfs *out);
 
