@@ -52,7 +52,7 @@ struct scx_exit_task_args {
 
 /* enq_flags */
 #define ENOKI_ENQ_WAKEUP (1ULL << 0)
-#define ENOKI_ENQ_HEAD (1ULL << 16)	/* 1 << 4 before Linux 6.19 */
+#define ENOKI_ENQ_HEAD (1ULL << 16)	/* 1 << 4 in older kernels (6.12) */
 #define ENOKI_ENQ_PREEMPT (1ULL << 32)
 #define ENOKI_ENQ_REENQ (1ULL << 40)
 #define ENOKI_ENQ_LAST (1ULL << 41)
