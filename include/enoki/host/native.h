@@ -219,6 +219,10 @@ void *enoki_cpu_storage(struct enoki_storage *s, s32 cpu);
 struct enoki_lock {
 	u32 val;
 };
+/* ENOKI_LOCK(name) - define a lock.  In BPF each lock defined so gets a
+ * section of its own; a plain global struct enoki_lock works too, but the
+ * verifier allows only one bpf_spin_lock among a policy's plain globals. */
+#define ENOKI_LOCK(lname) static struct enoki_lock lname
 void enoki_lock(struct enoki_lock *l);
 void enoki_unlock(struct enoki_lock *l);
 
