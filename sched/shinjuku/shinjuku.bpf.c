@@ -36,7 +36,7 @@
 const volatile u64 shinjuku_slice_ns = 10ULL * 1000;
 
 u64 shinjuku_nr_preempted;	/* kicks sent to end a slice */
-u32 shinjuku_timer_armed;	/* the slice timer is pending */
+u64 shinjuku_timer_armed;	/* the slice timer is pending */
 
 struct shinjuku_cpu {
 	u64 started_at;		/* when the current task started running */
