@@ -119,19 +119,19 @@ static int format_arg(char *buf, size_t size, const char *name, uint64_t v)
 	return snprintf(buf, size, " %s=%" PRIu64, name, v);
 }
 
-char *enoki_log_format_event(const struct enoki_log_event *ev, char *buf,
-			     size_t size)
+char *enoki_log_format_call(unsigned int kind, unsigned int nr_args,
+			    const uint64_t *args, char *buf, size_t size)
 {
-	const struct enoki_log_kind_info *k = enoki_log_kind(ev->kind);
+	const struct enoki_log_kind_info *k = enoki_log_kind(kind);
 	size_t n;
 	unsigned int i;
 
-	n = (size_t)snprintf(buf, size, "#%" PRIu64 " t=%" PRIu64 " cpu %u %s",
-			     ev->seq, ev->time, ev->cpu,
-			     k ? k->name : "unknown");
-	if (ev->kind == ENOKI_EV_ERROR && ev->nr_args >= 1 && n + 2 < size) {
+	if (size == 0)
+		return buf;
+	n = (size_t)snprintf(buf, size, "%s", k ? k->name : "unknown");
+	if (kind == ENOKI_EV_ERROR && nr_args >= 1 && n + 2 < size) {
 		/* text bytes, little-endian within each word */
-		uint64_t len = ev->args[0], max = (ev->nr_args - 1u) * 8u;
+		uint64_t len = args[0], max = (nr_args - 1u) * 8u;
 		uint64_t j;
 
 		if (len > max)
@@ -139,7 +139,7 @@ char *enoki_log_format_event(const struct enoki_log_event *ev, char *buf,
 		buf[n++] = ' ';
 		buf[n++] = '"';
 		for (j = 0; j < len && n + 2 < size; j++) {
-			char c = (char)(ev->args[1 + j / 8] >> (8 * (j % 8)));
+			char c = (char)(args[1 + j / 8] >> (8 * (j % 8)));
 
 			buf[n++] = (c >= 0x20 && c < 0x7f) ? c : '?';
 		}
@@ -147,7 +147,7 @@ char *enoki_log_format_event(const struct enoki_log_event *ev, char *buf,
 		buf[n] = '\0';
 		return buf;
 	}
-	for (i = 0; i < ev->nr_args && n < size; i++) {
+	for (i = 0; i < nr_args && n < size; i++) {
 		const char *name = "mask";
 
 		if (k && i < 8 && k->arg_names[i])
@@ -156,8 +156,21 @@ char *enoki_log_format_event(const struct enoki_log_event *ev, char *buf,
 			n += (size_t)snprintf(buf + n, size - n, " ->");
 		if (n < size)
 			n += (size_t)format_arg(buf + n, size - n, name,
-						ev->args[i]);
+						args[i]);
 	}
+	return buf;
+}
+
+char *enoki_log_format_event(const struct enoki_log_event *ev, char *buf,
+			     size_t size)
+{
+	int n;
+
+	n = snprintf(buf, size, "#%" PRIu64 " t=%" PRIu64 " cpu %u ",
+		     ev->seq, ev->time, ev->cpu);
+	if (n > 0 && (size_t)n < size)
+		enoki_log_format_call(ev->kind, ev->nr_args, ev->args,
+				      buf + n, size - (size_t)n);
 	return buf;
 }
 

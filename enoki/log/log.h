@@ -83,6 +83,11 @@ char *enoki_log_format_event(const struct enoki_log_event *ev, char *buf,
  */
 unsigned int enoki_log_pack_text(const char *text, uint64_t *args);
 
+/* enoki_log_format_call - the same without the "#seq t= cpu" prefix:
+ * "dsq_insert pid=5 dsq=0x... slice=... enq_flags=0x0". */
+char *enoki_log_format_call(unsigned int kind, unsigned int nr_args,
+			    const uint64_t *args, char *buf, size_t size);
+
 /* ---- writer ----------------------------------------------------------- */
 
 struct enoki_log_writer;
@@ -111,6 +116,11 @@ int enoki_log_add_lost(struct enoki_log_writer *w, uint32_t cpu,
 
 /* Write the buffered events as a chunk now.  0 or -errno. */
 int enoki_log_flush(struct enoki_log_writer *w);
+
+/* Flush chunks at @bytes of payload instead of 64 KiB (tests: many
+ * small chunks).  Clamped to 1..64 KiB. */
+void enoki_log_writer_set_chunk_size(struct enoki_log_writer *w,
+				     size_t bytes);
 
 /* Events appended so far. */
 uint64_t enoki_log_writer_count(const struct enoki_log_writer *w);

@@ -20,37 +20,50 @@ ALL += $(LIBENOKILOG)
 
 # ---- tests -------------------------------------------------------------------
 #
-# The tests link the native host layer (enoki/host) and a small policy of
-# their own (tests/enoki-replay/testpol.c), built twice: as is, and with
-# -DTESTPOL_DIVERGE_AT=N, which changes one decision (the slice of the Nth
-# insert), to check that replay finds the first divergence at the right
-# event.  The tests that need the simulator and sched/ policies are in
-# tests/enoki-replay.t.
+# The tests link the native host layer (enoki/host) and load a small
+# policy of their own, tests/enoki-replay/testpol.c, built twice as a .so:
+# as is, and as a "changed build" whose inserts go through diverge.c,
+# which changes the slice of the ENOKI_TEST_DIVERGE_AT-th insert, so that
+# replay must report a divergence at that event.  The policy source is not
+# touched: -D renames its enoki_dsq_insert calls.  tests/enoki-replay.t
+# does the same with the simulator and the sched/ policies.
 ENOKI_HOST_OBJS := $(patsubst %.c,$(O)/%.o,$(wildcard enoki/host/*.c))
-ENOKI_REPLAY_TEST_DIR := $(O)/tests/enoki-replay
+ENOKI_REPLAY_TD := $(O)/tests/enoki-replay
+ENOKI_TEST_DIVERGE_AT := 500
+ENOKI_DIVERGE_RENAME := -Denoki_dsq_insert=enoki_test_diverge_insert \
+	-Denoki_dsq_insert_vtime=enoki_test_diverge_insert_vtime
 ENOKI_REPLAY_TESTS := $(patsubst tests/enoki-replay/%.c,\
 	$(O)/tests/bin/enoki_replay_%,$(filter-out \
-	tests/enoki-replay/testpol.c tests/enoki-replay/common.c,\
-	$(wildcard tests/enoki-replay/*.c)))
-ENOKI_REPLAY_TEST_LIBS := $(ENOKI_REPLAY_TEST_DIR)/common.o \
-	$(ENOKI_REPLAY_TEST_DIR)/testpol.o \
-	$(ENOKI_REPLAY_TEST_DIR)/testpol_diverge.o
+	tests/enoki-replay/testpol.c tests/enoki-replay/common.c \
+	tests/enoki-replay/diverge.c,$(wildcard tests/enoki-replay/*.c)))
+ENOKI_REPLAY_SOS := $(ENOKI_REPLAY_TD)/testpol.so \
+	$(ENOKI_REPLAY_TD)/testpol_diverge.so
 
 $(O)/tests/enoki-replay/%.o: CFLAGS += -Ienoki/log -Ienoki/replay
+$(ENOKI_REPLAY_TD)/diverge.o: CFLAGS += -DDIVERGE_AT=$(ENOKI_TEST_DIVERGE_AT)
 
-$(ENOKI_REPLAY_TEST_DIR)/testpol_diverge.o: tests/enoki-replay/testpol.c
+$(ENOKI_REPLAY_TD)/testpol.so: $(ENOKI_REPLAY_TD)/testpol.o
+	$(CC) $(LDFLAGS) -shared -o $@ $^
+
+$(ENOKI_REPLAY_TD)/testpol_renamed.o: tests/enoki-replay/testpol.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -DTESTPOL_DIVERGE_AT=500 -c -o $@ $<
+	$(CC) $(CFLAGS) $(ENOKI_DIVERGE_RENAME) -c -o $@ $<
 
+$(ENOKI_REPLAY_TD)/testpol_diverge.so: $(ENOKI_REPLAY_TD)/testpol_renamed.o \
+		$(ENOKI_REPLAY_TD)/diverge.o
+	$(CC) $(LDFLAGS) -shared -o $@ $^
+
+# Test programs export the host layer (-rdynamic) for the policy .so files.
 $(O)/tests/bin/enoki_replay_%: $(O)/tests/enoki-replay/%.o \
-		$(ENOKI_REPLAY_TEST_LIBS) $(LIBENOKILOG) $(ENOKI_HOST_OBJS)
+		$(ENOKI_REPLAY_TD)/common.o $(LIBENOKILOG) $(ENOKI_HOST_OBJS) \
+		| $(ENOKI_REPLAY_SOS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -rdynamic -o $@ $(filter %.o,$^) $(LIBENOKILOG) \
 		$(LIBENOKILOG_LIBS) -lcmocka
 
-.PRECIOUS: $(O)/tests/enoki-replay/%.o
+.PRECIOUS: $(O)/tests/enoki-replay/%.o $(ENOKI_HOST_OBJS)
 
-enoki-replay-tests: $(ENOKI_REPLAY_TESTS)
+enoki-replay-tests: $(ENOKI_REPLAY_TESTS) $(ENOKI_REPLAY_SOS)
 .PHONY: enoki-replay-tests
 
-ALL += $(ENOKI_REPLAY_TESTS)
+ALL += $(ENOKI_REPLAY_TESTS) $(ENOKI_REPLAY_SOS)

@@ -93,7 +93,7 @@ static int fail(struct enoki_log_reader *r, int err, uint64_t offset,
  * -errno. */
 static ssize_t read_bytes(struct enoki_log_reader *r, void *buf, size_t len)
 {
-	size_t got = fread(buf, 1, len, r->f);
+	size_t got = len ? fread(buf, 1, len, r->f) : 0;
 
 	if (got < len && ferror(r->f))
 		return -EIO;

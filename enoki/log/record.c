@@ -148,8 +148,10 @@ static s64 record_invoke(struct enoki_host *h, struct enoki_call *c)
 	u64 saved_time = r->time, ret;
 	unsigned int n;
 
-	/* sched_ext makes no calls into an ejected policy: nothing to log */
-	if (h->ejected || c->cb <= 0 || c->cb >= ENOKI_CALL_NR)
+	/* an ejected policy gets no calls but exit, and absent callbacks
+	 * are never called: nothing to log */
+	if ((h->ejected && c->cb != ENOKI_CALL_EXIT) || c->cb <= 0 ||
+	    c->cb >= ENOKI_CALL_NR || !enoki_host_has(h, c->cb))
 		return r->invoke(h, c);
 
 	r->cpu = c->cpu >= 0 ? (u32)c->cpu : 0;

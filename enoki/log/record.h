@@ -20,7 +20,8 @@
  * Not recorded: enoki_task_pid, enoki_nr_cpus, enoki_this_cpu,
  * enoki_cpumask_test and enoki_printk (replay answers them itself from
  * the log), storage lookups (the host layer's own memory, the same in
- * replay), and callbacks after the policy was ejected (never made).
+ * replay), and callbacks after the policy was ejected (never made; exit
+ * still is, and is logged).
  */
 #ifndef ENOKI_LOG_RECORD_H
 #define ENOKI_LOG_RECORD_H

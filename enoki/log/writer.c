@@ -31,6 +31,7 @@ struct enoki_log_writer {
 	uint32_t chunk_events;
 	uint64_t lost;
 	size_t len;			/* payload bytes in buf */
+	size_t chunk_size;		/* flush when len reaches it */
 	uint8_t buf[WRITER_BUF];
 };
 
@@ -144,7 +145,7 @@ int enoki_log_append(struct enoki_log_writer *w, uint8_t kind, uint32_t cpu,
 	w->chunk_events++;
 	w->seq++;
 
-	if (w->len >= ENOKI_LOG_WRITE_CHUNK)
+	if (w->len >= w->chunk_size)
 		return enoki_log_flush(w);
 	return 0;
 }
@@ -154,6 +155,16 @@ int enoki_log_add_lost(struct enoki_log_writer *w, uint32_t cpu,
 {
 	w->lost += n;
 	return enoki_log_append(w, ENOKI_EV_LOST, cpu, time, 1, &n);
+}
+
+void enoki_log_writer_set_chunk_size(struct enoki_log_writer *w,
+				     size_t bytes)
+{
+	if (bytes < 1)
+		bytes = 1;
+	if (bytes > ENOKI_LOG_WRITE_CHUNK)
+		bytes = ENOKI_LOG_WRITE_CHUNK;
+	w->chunk_size = bytes;
 }
 
 uint64_t enoki_log_writer_count(const struct enoki_log_writer *w)
@@ -216,6 +227,7 @@ struct enoki_log_writer *enoki_log_writer_open(const char *path,
 		*err = -errno;
 		goto free_writer;
 	}
+	w->chunk_size = ENOKI_LOG_WRITE_CHUNK;
 
 	encode_header(&h, info);
 	iov.iov_base = &h;
