@@ -45,5 +45,15 @@ ALL += $(ENOKI_SIM_TESTS)
 
 # ---- bench -------------------------------------------------------------------
 .PHONY: bench-sim
-bench-sim: $(ENOKI_BIN) sched
+bench-sim: $(ENOKI_BIN) $(ENOKI_SIM_TEST_POLS) sched
 	bench/sim/run.sh $(O)
+
+# Policies of the CLI test (tests/enoki-sim.t), built like sched/'s.
+ENOKI_SIM_TEST_POLS := $(O)/tests/enoki-sim/tfifo.so \
+	$(O)/tests/enoki-sim/stall.so
+
+$(O)/tests/enoki-sim/%.so: tests/enoki-sim/pol/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Wno-missing-prototypes -shared $(LDFLAGS) -o $@ $<
+
+ALL += $(ENOKI_SIM_TEST_POLS)
