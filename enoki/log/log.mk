@@ -53,6 +53,29 @@ $(ENOKI_REPLAY_TD)/testpol_diverge.so: $(ENOKI_REPLAY_TD)/testpol_renamed.o \
 		$(ENOKI_REPLAY_TD)/diverge.o
 	$(CC) $(LDFLAGS) -shared -o $@ $^
 
+# The same changed build of every sched/ policy, for tests/enoki-replay.t
+# (its 100th insert differs: the workload there is short).
+ENOKI_TEST_SCHED_DIVERGE_AT := 100
+ENOKI_REPLAY_SCHED := $(notdir $(basename $(basename \
+	$(wildcard sched/*/*.bpf.c))))
+ENOKI_REPLAY_SCHED_SOS := $(ENOKI_REPLAY_SCHED:%=$(ENOKI_REPLAY_TD)/%_diverge.so)
+
+$(ENOKI_REPLAY_TD)/sched_diverge.o: tests/enoki-replay/diverge.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DDIVERGE_AT=$(ENOKI_TEST_SCHED_DIVERGE_AT) -c -o $@ $<
+
+define enoki_replay_sched_rule
+$(ENOKI_REPLAY_TD)/sched_$(1)_renamed.o: sched/$(1)/$(1).bpf.c
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CFLAGS) -Wno-missing-prototypes -Isched/$(1) \
+		$$(ENOKI_DIVERGE_RENAME) -c -o $$@ $$<
+endef
+$(foreach p,$(ENOKI_REPLAY_SCHED),$(eval $(call enoki_replay_sched_rule,$(p))))
+
+$(ENOKI_REPLAY_TD)/%_diverge.so: $(ENOKI_REPLAY_TD)/sched_%_renamed.o \
+		$(ENOKI_REPLAY_TD)/sched_diverge.o
+	$(CC) $(LDFLAGS) -shared -o $@ $^
+
 # Test programs export the host layer (-rdynamic) for the policy .so files.
 $(O)/tests/bin/enoki_replay_%: $(O)/tests/enoki-replay/%.o \
 		$(ENOKI_REPLAY_TD)/common.o $(LIBENOKILOG) $(ENOKI_HOST_OBJS) \
@@ -61,9 +84,11 @@ $(O)/tests/bin/enoki_replay_%: $(O)/tests/enoki-replay/%.o \
 	$(CC) $(LDFLAGS) -rdynamic -o $@ $(filter %.o,$^) $(LIBENOKILOG) \
 		$(LIBENOKILOG_LIBS) -lcmocka
 
-.PRECIOUS: $(O)/tests/enoki-replay/%.o $(ENOKI_HOST_OBJS)
+.PRECIOUS: $(O)/tests/enoki-replay/%.o $(ENOKI_REPLAY_TD)/sched_%_renamed.o \
+	$(ENOKI_HOST_OBJS)
 
-enoki-replay-tests: $(ENOKI_REPLAY_TESTS) $(ENOKI_REPLAY_SOS)
+enoki-replay-tests: $(ENOKI_REPLAY_TESTS) $(ENOKI_REPLAY_SOS) \
+	$(ENOKI_REPLAY_SCHED_SOS)
 .PHONY: enoki-replay-tests
 
-ALL += $(ENOKI_REPLAY_TESTS) $(ENOKI_REPLAY_SOS)
+ALL += $(ENOKI_REPLAY_TESTS) $(ENOKI_REPLAY_SOS) $(ENOKI_REPLAY_SCHED_SOS)
