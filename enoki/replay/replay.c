@@ -254,6 +254,38 @@ static void report_divergence(struct replay *rp)
 		fprintf(rp->out, "    (none)\n");
 }
 
+/* A CPU argument (signed in the log) that must name one of the CPUs. */
+static bool cpu_ok(struct replay *rp, u64 v)
+{
+	return (s64)v >= 0 && (s64)v < (s64)rp->h.nr_cpus;
+}
+
+/*
+ * answer_ok - could a host have given answer @v to query @kind?  A policy
+ * may rely on what sched_ext guarantees (CPUs in range, weights 1..10000)
+ * to index arrays or divide, so a log that says otherwise is refused
+ * rather than handed to it.
+ */
+static bool answer_ok(struct replay *rp, u8 kind, u64 v)
+{
+	switch (kind) {
+	case ENOKI_EV_TASK_WEIGHT:
+		return v >= 1 && v <= 10000;
+	case ENOKI_EV_TASK_CPU:
+	case ENOKI_EV_SELECT_CPU_DFL:
+		return cpu_ok(rp, v);
+	case ENOKI_EV_PICK_IDLE_CPU:
+	case ENOKI_EV_PICK_ANY_CPU:
+		return cpu_ok(rp, v) || ((s64)v < 0 && (s64)v >= -4095);
+	case ENOKI_EV_TASK_NR_CPUS_ALLOWED:
+		return (s64)v >= 1 && (s64)v <= (s64)rp->h.nr_cpus;
+	case ENOKI_EV_DSQ_NR_QUEUED:
+		return (s64)v >= 0 && (s64)v <= INT32_MAX;
+	default:
+		return true;
+	}
+}
+
 /*
  * expect - the policy made call @kind with inputs @in (@nin of them).
  * Returns the recorded outputs if the next event is that same call, or
@@ -274,8 +306,14 @@ static const u64 *expect(struct replay *rp, u8 kind, unsigned int nin,
 	if (ret < 0)
 		return NULL;
 	if (ret > 0 && ev.kind == kind && ev.nr_args == nin + k->nr_out &&
-	    (nin == 0 || !memcmp(ev.args, in, sizeof(u64) * nin)))
+	    (nin == 0 || !memcmp(ev.args, in, sizeof(u64) * nin))) {
+		if (!answer_ok(rp, kind, ev.args[nin])) {
+			log_bad(rp, &ev, "%s answered %" PRId64 ", which no host can",
+				k->name, (s64)ev.args[nin]);
+			return NULL;
+		}
 		return ev.args + nin;
+	}
 
 	if (nin)
 		memcpy(did, in, sizeof(u64) * nin);
@@ -590,12 +628,6 @@ static bool needs_task(u8 kind)
 	}
 }
 
-/* A CPU argument (signed in the log) that must name one of the CPUs. */
-static bool cpu_ok(struct replay *rp, u64 v)
-{
-	return (s64)v >= 0 && (s64)v < (s64)rp->h.nr_cpus;
-}
-
 /* A pid argument: a task, or NO_TASK where allowed. */
 static bool pid_ok(u64 v)
 {
@@ -661,6 +693,11 @@ static int build_call(struct replay *rp, struct enoki_call *c,
 		c->runnable = a[1] != 0;
 		break;
 	case ENOKI_EV_SET_WEIGHT:
+		if (a[1] < 1 || a[1] > 10000) {
+			log_bad(rp, ev, "set_weight to %" PRIu64 ", outside 1..10000",
+				a[1]);
+			return -1;
+		}
 		c->weight = (u32)a[1];
 		break;
 	case ENOKI_EV_SET_CPUMASK:

@@ -265,6 +265,142 @@ static void test_bad_log(void **state)
 	unlink(out);
 }
 
+/* ---- fuzzing: well-formed logs that lie ------------------------------------- */
+
+struct fuzz_ev {
+	uint8_t kind, nr_args;
+	uint16_t cpu;
+	uint64_t time;
+	uint64_t args[ENOKI_LOG_MAX_ARGS];
+};
+
+static uint64_t fuzz_rng = 0x9e3779b97f4a7c15ULL;
+
+static uint64_t frnd(void)
+{
+	fuzz_rng ^= fuzz_rng << 13;
+	fuzz_rng ^= fuzz_rng >> 7;
+	fuzz_rng ^= fuzz_rng << 17;
+	return fuzz_rng;
+}
+
+/* A value a lying log might hold. */
+static uint64_t nasty(void)
+{
+	static const uint64_t v[] = { 0, 1, 2, 3, 7, 8, 255, 256, 10000,
+		10001, UINT32_MAX, INT32_MAX, (uint64_t)-1, (uint64_t)-16,
+		(uint64_t)-4096, ENOKI_DSQ_GLOBAL, ENOKI_DSQ_LOCAL,
+		(uint64_t)1 << 63 };
+
+	return frnd() % 3 ? v[frnd() % (sizeof(v) / sizeof(v[0]))] : frnd();
+}
+
+/*
+ * Take a recorded log, change 1 to 3 events (an argument, an answer, the
+ * kind, or drop or repeat one), write it back with valid checksums, and
+ * replay it: the replay must end with a verdict (matched, bad log,
+ * divergence), never a crash, under ASan and UBSan too.
+ */
+static void test_fuzz_replay(void **state)
+{
+	char log[4096], out[4096];
+	struct job j = {
+		.policy = pol_normal,
+		.toy = { .nr_cpus = 4, .nr_tasks = 6, .steps = 300, .seed = 77 },
+	};
+	struct enoki_log_reader *r;
+	struct enoki_log_writer *w;
+	struct enoki_log_info info;
+	struct enoki_log_event ev;
+	struct fuzz_ev *evs;
+	size_t n = 0, cap = 1 << 16, i;
+	int iter, verdicts[4] = { 0 }, ret;
+	char err[600];
+
+	snprintf(log, sizeof(log), "%s", tmp_path("f.log"));
+	snprintf(out, sizeof(out), "%s", tmp_path("f.out"));
+	j.log = log;
+	j.out = out;
+	record(&j);
+	evs = calloc(cap, sizeof(*evs));
+	assert_non_null(evs);
+	r = enoki_log_reader_open(log, err, sizeof(err));
+	assert_non_null(r);
+	info = *enoki_log_reader_info(r);
+	while (n < cap && enoki_log_next(r, &ev) > 0) {
+		evs[n].kind = ev.kind;
+		evs[n].nr_args = ev.nr_args;
+		evs[n].cpu = (uint16_t)ev.cpu;
+		evs[n].time = ev.time;
+		memcpy(evs[n].args, ev.args, 8 * ev.nr_args);
+		n++;
+	}
+	enoki_log_reader_close(r);
+	assert_true(n > 1000);
+
+	for (iter = 0; iter < 150; iter++) {
+		size_t at[3];
+		int k, nr = 1 + (int)(frnd() % 3), how[3];
+		struct fuzz_ev saved[3];
+
+		for (k = 0; k < nr; k++) {
+			struct fuzz_ev *e;
+
+			at[k] = frnd() % n;
+			e = &evs[at[k]];
+			saved[k] = *e;
+			how[k] = (int)(frnd() % 4);
+			if (how[k] <= 1 && e->nr_args) {
+				e->args[frnd() % e->nr_args] = nasty();
+			} else if (how[k] == 2) {
+				const struct enoki_log_kind_info *ki;
+
+				do {
+					e->kind = (uint8_t)(frnd() % ENOKI_EV_NR_KINDS);
+					ki = enoki_log_kind(e->kind);
+				} while (!ki || ki->variable);
+				e->nr_args = ki->nr_in + ki->nr_out;
+				for (i = 0; i < e->nr_args; i++)
+					e->args[i] = nasty();
+			}
+		}
+
+		w = enoki_log_writer_open(log, &info, &ret);
+		assert_non_null(w);
+		for (i = 0; i < n; i++) {
+			const struct fuzz_ev *e = &evs[i];
+			int reps = 1;
+
+			for (k = 0; k < nr; k++)
+				if (at[k] == i && how[k] == 3)
+					reps = (int)(frnd() % 3); /* 0: drop */
+			while (reps-- > 0)
+				enoki_log_append(w, e->kind, e->cpu, e->time,
+						 e->nr_args, e->args);
+		}
+		assert_int_equal(enoki_log_writer_close(w), 0);
+
+		ret = in_child(do_replay, &j);
+		if (ret != ENOKI_REPLAY_OK && ret != ENOKI_REPLAY_ERROR &&
+		    ret != ENOKI_REPLAY_DIVERGED) {
+			print_error("iteration %d: replay ended with %d\n",
+				    iter, ret);
+			fail();
+		}
+		verdicts[ret]++;
+		for (k = nr - 1; k >= 0; k--)
+			evs[at[k]] = saved[k];
+	}
+	printf("# fuzzed replays: %d matched, %d bad log, %d diverged\n",
+	       verdicts[ENOKI_REPLAY_OK], verdicts[ENOKI_REPLAY_ERROR],
+	       verdicts[ENOKI_REPLAY_DIVERGED]);
+	assert_true(verdicts[ENOKI_REPLAY_DIVERGED] > 0);
+	assert_true(verdicts[ENOKI_REPLAY_ERROR] > 0);
+	free(evs);
+	unlink(log);
+	unlink(out);
+}
+
 /* ---- the command line ----------------------------------------------------------- */
 
 static int do_main(void *arg)
@@ -393,6 +529,7 @@ int main(void)
 		cmocka_unit_test(test_match),
 		cmocka_unit_test(test_diverge),
 		cmocka_unit_test(test_bad_log),
+		cmocka_unit_test(test_fuzz_replay),
 		cmocka_unit_test(test_command_line),
 		cmocka_unit_test(test_speed),
 	};
