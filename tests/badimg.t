@@ -102,7 +102,8 @@ ok $((! $?)) "... and nothing is mounted"
 # The module may log its own line through the corruption hook; bento's
 # error is the one line that starts with "bento:".
 is "$(grep -c '^bento: ' "$WORK/out")" 1 "... with one error line from bento"
-grep '^bento: ' "$WORK/out" | grep -q "zero_super.img: not an xv6fs image"
+grep '^bento: ' "$WORK/out" | grep "zero_super.img" |
+	grep -q "not an xv6fs image"
 ok $? "... naming the image and saying it is not xv6fs"
 sed 's/^/#   /' "$WORK/out"
 
@@ -140,6 +141,80 @@ ok $((! $?)) "listing /dir2 fails ($(head -1 "$WORK/err"))"
 is "$(cat "$MNT/small" | wc -c)" 100 "the daemon keeps serving: /small reads"
 timeout 30 "$BENTO" umount "$MNT"
 ok $? "bento umount"
+
+# ---- mkfs.xv6fs and fsck.xv6fs: arguments, version, images in use -----------
+
+# mkfs_rc ARGS...: run mkfs.xv6fs, output into $WORK/out, print the status.
+mkfs_rc() {
+	timeout 60 "$MKFS" "$@" >"$WORK/out" 2>&1
+	echo $?
+}
+
+# Numbers are checked in full; a refused mkfs leaves no file behind.
+for args in "-N -1" "-N 18446744073709551615" "-N 4294967281" "-N 12x" \
+	    "-N +5" "-N 0x10" "-s -1" "-s 1" "-s 17T" "-s 10Q" "-s 16M2" \
+	    "-J 64" "-J -1" "-L $(printf 'a\tb')" "-L $(printf 'a\033b')"; do
+	rm -f "$WORK/new.img"
+	# shellcheck disable=SC2086
+	rc=$(mkfs_rc ${args% *} "${args#* }" "$WORK/new.img")
+	is "$rc" 1 "mkfs $args: refused, exit 1"
+	[ ! -e "$WORK/new.img" ]
+	ok $? "... and no image file left behind"
+	grep -q '^mkfs.xv6fs: ' "$WORK/out"
+	ok $? "... with a line saying why ($(head -1 "$WORK/out"))"
+done
+rm -f "$WORK/new.img"
+is "$(mkfs_rc -s 4K "$WORK/new.img")" 1 "mkfs -s 4K: too small"
+grep -q "1 block (4 KiB) is too small.*at least 88 blocks (352 KiB)" \
+	"$WORK/out"
+ok $? "... saying '1 block' and the minimum ($(cat "$WORK/out"))"
+is "$(mkfs_rc -s 348K "$WORK/new.img")" 1 "mkfs -s 348K (87 blocks): too small"
+is "$(mkfs_rc -s 352K "$WORK/new.img")" 0 "mkfs -s 352K (the minimum it states): made"
+is "$(fsck_rc "$WORK/new.img")" 0 "... and fsck says clean"
+is "$(mkfs_rc --bogus "$WORK/new.img")" 1 "mkfs --bogus: exit 1"
+is "$(head -1 "$WORK/out")" "mkfs.xv6fs: unrecognized option '--bogus'" \
+	"... one line naming the option"
+grep -q -- "--help" "$WORK/out"
+ok $? "... and a pointer to --help"
+is "$(wc -l <"$WORK/out")" 2 "... and nothing more (no usage dump)"
+is "$(fsck_rc --bogus "$WORK/new.img")" 16 "fsck --bogus: exit 16"
+is "$(head -1 "$WORK/out")" "fsck.xv6fs: unrecognized option '--bogus'" \
+	"... one line naming the option"
+for tool in "$MKFS" "$FSCK"; do
+	"$tool" --version >"$WORK/out" 2>&1
+	ok $? "$(basename "$tool") --version: exit 0"
+	grep -Eq '\(Bento\) [0-9][^ ]*, xv6fs on-disk format version 1$' \
+		"$WORK/out"
+	ok $? "... shows the project and format versions ($(cat "$WORK/out"))"
+done
+
+# Label: shown by mkfs and fsck -v; inode counts agree everywhere.
+rm -f "$WORK/new.img"
+is "$(mkfs_rc -s 64M -L "data disk" "$WORK/new.img")" 0 "mkfs -L 'data disk'"
+grep -q 'label "data disk"' "$WORK/out"
+ok $? "... mkfs shows the label"
+grep -q ' 4095 usable inodes' "$WORK/out"
+ok $? "... and counts usable inodes ($(cat "$WORK/out"))"
+timeout 60 "$FSCK" -v "$WORK/new.img" >"$WORK/out" 2>&1
+grep -q 'label: "data disk"' "$WORK/out"
+ok $? "fsck -v shows the label"
+grep -q '4095 usable inodes' "$WORK/out" &&
+	grep -q 'new.img: 1/4095 files' "$WORK/out"
+ok $? "... and the same inode count"
+
+# An image in use (its daemon holds an exclusive flock) is refused.
+exec 9<"$WORK/new.img"
+flock -x 9
+is "$(mkfs_rc -F "$WORK/new.img")" 1 "mkfs of a locked (mounted) image: exit 1"
+is "$(cat "$WORK/out")" "mkfs.xv6fs: $WORK/new.img: in use (mounted?)" \
+	"... saying it is in use"
+is "$(fsck_rc -n "$WORK/new.img")" 8 "fsck -n of a locked image: exit 8"
+is "$(cat "$WORK/out")" "fsck.xv6fs: $WORK/new.img: in use (mounted?)" \
+	"... saying it is in use"
+is "$(fsck_rc -y "$WORK/new.img")" 8 "fsck -y of a locked image: exit 8"
+flock -u 9
+exec 9<&-
+is "$(fsck_rc -n "$WORK/new.img")" 0 "unlocked again: fsck runs (exit 0)"
 
 # ---- sanitizers ----------------------------------------------------------
 

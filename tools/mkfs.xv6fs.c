@@ -4,12 +4,21 @@
  *
  *   mkfs.xv6fs [-F] [-q] [-s SIZE] [-N INODES] [-J BLOCKS] [-L LABEL] DEVICE
  *
- * Steps: work out the size (the device's, or -s, creating or extending an
- * image file), refuse to overwrite a recognizable file system unless -F,
- * compute the layout of fs/xv6fs/xv6fs_format.h, zero the metadata areas,
- * write the bitmaps, the root directory's inode and finally the
- * superblock, and fsync.  The superblock goes last so that an interrupted
- * mkfs leaves no valid-looking image behind.
+ * Steps: check every argument strictly (numbers in full, no sign, no
+ * overflow, no trailing garbage), open the device and lock it (flock
+ * LOCK_EX|LOCK_NB on an image file, O_EXCL on a block device: a mounted
+ * image is refused as "in use"), work out the size (the device's, or -s)
+ * and the layout of fs/xv6fs/xv6fs_format.h, and only then create or
+ * extend an image file; refuse to overwrite a recognizable file system
+ * unless -F; zero the metadata areas, write the bitmaps, the root
+ * directory's inode and finally the superblock, and fsync.  The
+ * superblock goes last so that an interrupted mkfs leaves no
+ * valid-looking image behind, and an image file mkfs created is removed
+ * again if mkfs fails.
+ *
+ * Inode counts: inode 0 is never used, so of ninodes inode numbers
+ * ninodes - 1 are usable; mkfs, the mount log, statfs and fsck all count
+ * those.
  *
  * Exit codes follow mke2fs: 0 success, 1 any failure (bad usage included).
  * This is a userspace tool: it uses libc and zlib's crc32, which is the
@@ -21,9 +30,11 @@
 #include <inttypes.h>
 #include <linux/falloc.h>
 #include <linux/fs.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -34,10 +45,24 @@
 #include "../fs/xv6fs/xv6fs_format.h"
 
 #define PROG "mkfs.xv6fs"
+#ifndef BENTO_VERSION
+#define BENTO_VERSION "unknown"
+#endif
 #define MIN_LOG_BLOCKS 65u	/* the file system needs 64 log data blocks */
 #define DEF_LOG_BLOCKS (XV6_LOG_MAX + 1u)
 #define BYTES_PER_INODE 16384u
 #define MAX_DEF_INODES (1u << 24)
+/* Inode numbers must fit the 32-bit fields after rounding up to 16. */
+#define MAX_INODES 4294967280ull
+#define MAX_INODES_STR "4294967280"
+#define MIN_LOG_STR "65"
+#define MAX_LOG_STR "1019"
+/* The smallest file system with the default journal and inodes: block 0,
+ * 65 log blocks, 1 + 1 bitmap blocks, 4 inode-table blocks (64 inodes),
+ * 16 data blocks. */
+#define MIN_BLOCKS_DEFAULT 88u
+_Static_assert(MIN_LOG_BLOCKS == 65 && XV6_LOG_MAX + 1 == 1019,
+	       "MIN_LOG_STR and MAX_LOG_STR");
 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 	       "mkfs.xv6fs overlays the little-endian format structures");
@@ -58,44 +83,92 @@ static void usage(FILE *f)
 		"Usage: " PROG " [OPTIONS] DEVICE\n"
 		"Make an xv6fs file system on DEVICE (an image file or a block device).\n"
 		"\n"
-		"  -s, --size SIZE        file-system size (suffix K, M, G, T); creates or\n"
-		"                         extends an image file; default: the device's size\n"
-		"  -N, --inodes N         number of inodes (default: one per 16 KiB)\n"
+		"  -s, --size SIZE        file-system size in bytes (suffix K, M, G, T);\n"
+		"                         creates or extends an image file; default: the\n"
+		"                         device's size; at least %u blocks of 4 KiB with\n"
+		"                         the default journal and inodes\n"
+		"  -N, --inodes N         inode numbers (default: one per 16 KiB), rounded\n"
+		"                         up to a multiple of 16; inode 0 is reserved, so\n"
+		"                         N - 1 are usable\n"
 		"  -J, --journal-blocks N journal size in 4 KiB blocks, %u..%u\n"
 		"                         (default: %u, less on small devices)\n"
-		"  -L, --label LABEL      volume label, up to 31 bytes\n"
+		"  -L, --label LABEL      volume label, up to 31 printable bytes\n"
 		"  -F, --force            overwrite an existing file system\n"
 		"  -q, --quiet            print nothing on success\n"
+		"  -V, --version          show the version and the format version\n"
 		"  -h, --help             show this help\n"
 		"\n"
+		"A DEVICE in use (a mounted image) is refused.\n"
+		"\n"
 		"Exit status: 0 on success, 1 on any error.\n",
-		MIN_LOG_BLOCKS, XV6_LOG_MAX + 1, DEF_LOG_BLOCKS);
+		MIN_BLOCKS_DEFAULT, MIN_LOG_BLOCKS, XV6_LOG_MAX + 1,
+		DEF_LOG_BLOCKS);
 }
 
-/* parse_size - "123", "64M", "1G": bytes, or 0 on a malformed size. */
-static uint64_t parse_size(const char *s)
+/* "1 block", "2 blocks": @n with the right noun. */
+static const char *blocks_str(uint64_t n, char *buf, size_t size)
 {
-	char *end;
-	uint64_t v, mul = 1;
+	snprintf(buf, size, "%" PRIu64 " block%s", n, n == 1 ? "" : "s");
+	return buf;
+}
 
+/*
+ * parse_num - a whole decimal number, nothing else: no sign, no blanks,
+ * no trailing garbage, no overflow.  With @suffix, K, M, G or T (times
+ * 2^10 .. 2^40, optionally followed by "iB" or "B") may follow.
+ * Returns 0 and *@out, or -1.
+ */
+static int parse_num(const char *s, bool suffix, uint64_t *out)
+{
+	uint64_t v, mul = 1;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -1;
 	errno = 0;
 	v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return 0;
-	switch (*end) {
-	case 'k': case 'K': mul = 1ull << 10; end++; break;
-	case 'm': case 'M': mul = 1ull << 20; end++; break;
-	case 'g': case 'G': mul = 1ull << 30; end++; break;
-	case 't': case 'T': mul = 1ull << 40; end++; break;
-	default: break;
+	if (errno)
+		return -1;
+	if (suffix) {
+		switch (*end) {
+		case 'k': case 'K': mul = 1ull << 10; end++; break;
+		case 'm': case 'M': mul = 1ull << 20; end++; break;
+		case 'g': case 'G': mul = 1ull << 30; end++; break;
+		case 't': case 'T': mul = 1ull << 40; end++; break;
+		default: break;
+		}
+		if (mul > 1 && end[0] == 'i' && end[1] == 'B')
+			end += 2;
+		else if (mul > 1 && *end == 'B')
+			end++;
 	}
-	if (*end == 'i' && end[1] == 'B')
-		end += 2;
-	else if (*end == 'B')
-		end++;
 	if (*end != '\0' || v > UINT64_MAX / mul)
-		return 0;
-	return v * mul;
+		return -1;
+	*out = v * mul;
+	return 0;
+}
+
+/* Does @s hold a control character (or DEL)? */
+static bool has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
+			return true;
+	return false;
+}
+
+/* A bad option: one line naming it, one line pointing at --help. */
+__attribute__((format(printf, 1, 2)))
+static int bad_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, PROG ": ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '" PROG " --help' for more information.\n");
+	return -1;
 }
 
 static int parse_args(int argc, char **argv, struct mkfs_opts *o)
@@ -107,44 +180,41 @@ static int parse_args(int argc, char **argv, struct mkfs_opts *o)
 		{ "label", required_argument, NULL, 'L' },
 		{ "force", no_argument, NULL, 'F' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "s:N:J:L:Fqh", longopts,
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":s:N:J:L:FqVh", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 's':
-			o->size = parse_size(optarg);
-			if (o->size == 0) {
-				fprintf(stderr, PROG ": bad size '%s'\n", optarg);
-				return -1;
-			}
+			if (parse_num(optarg, true, &o->size) || o->size == 0)
+				return bad_usage("bad size '%s' (want bytes, optionally with a suffix K, M, G or T)",
+						 optarg);
 			break;
 		case 'N':
-			o->ninodes = parse_size(optarg);
-			if (o->ninodes == 0) {
-				fprintf(stderr, PROG ": bad inode count '%s'\n",
-					optarg);
-				return -1;
-			}
+			if (parse_num(optarg, false, &o->ninodes) ||
+			    o->ninodes < 2 || o->ninodes > MAX_INODES)
+				return bad_usage("bad inode count '%s' (want 2.." MAX_INODES_STR ")",
+						 optarg);
 			break;
 		case 'J':
-			o->log_blocks = parse_size(optarg);
-			if (o->log_blocks < MIN_LOG_BLOCKS ||
-			    o->log_blocks > XV6_LOG_MAX + 1) {
-				fprintf(stderr, PROG ": journal size '%s' is not in %u..%u blocks\n",
-					optarg, MIN_LOG_BLOCKS, XV6_LOG_MAX + 1);
-				return -1;
-			}
+			if (parse_num(optarg, false, &o->log_blocks) ||
+			    o->log_blocks < MIN_LOG_BLOCKS ||
+			    o->log_blocks > XV6_LOG_MAX + 1)
+				return bad_usage("bad journal size '%s' (want " MIN_LOG_STR ".." MAX_LOG_STR " blocks)",
+						 optarg);
 			break;
 		case 'L':
-			if (strlen(optarg) > 31) {
-				fprintf(stderr, PROG ": label '%s' is longer than 31 bytes\n",
-					optarg);
-				return -1;
-			}
+			if (strlen(optarg) > 31)
+				return bad_usage("label '%s' is longer than 31 bytes",
+						 optarg);
+			if (has_control(optarg))
+				return bad_usage("label '%s' contains a control character",
+						 optarg);
 			o->label = optarg;
 			break;
 		case 'F':
@@ -153,18 +223,25 @@ static int parse_args(int argc, char **argv, struct mkfs_opts *o)
 		case 'q':
 			o->quiet = true;
 			break;
+		case 'V':
+			printf(PROG " (Bento) %s, xv6fs on-disk format version %u\n",
+			       BENTO_VERSION, XV6_VERSION);
+			exit(0);
 		case 'h':
 			usage(stdout);
 			exit(0);
+		case ':':
+			return bad_usage("option '%s' needs an argument",
+					 argv[optind - 1]);
 		default:
-			usage(stderr);
-			return -1;
+			return bad_usage("unrecognized option '%s'",
+					 argv[optind - 1]);
 		}
 	}
-	if (optind != argc - 1) {
-		fprintf(stderr, PROG ": expected one DEVICE argument (try --help)\n");
-		return -1;
-	}
+	if (optind != argc - 1)
+		return bad_usage("%s", optind < argc ?
+				 "expected one DEVICE argument, got more" :
+				 "expected one DEVICE argument");
 	o->path = argv[optind];
 	return 0;
 }
@@ -294,10 +371,11 @@ static int plan_layout(const struct mkfs_opts *o, uint64_t nblocks,
 		       struct xv6_disk_super *sb)
 {
 	uint64_t ninodes = o->ninodes, log = o->log_blocks;
+	char have[48], need[48];
 
 	if (nblocks > UINT32_MAX) {
-		fprintf(stderr, PROG ": %s: %" PRIu64 " blocks is more than xv6fs supports (2^32 - 1)\n",
-			o->path, nblocks);
+		fprintf(stderr, PROG ": %s: %s is more than xv6fs supports (at most 4294967295 blocks, just under 16 TiB)\n",
+			o->path, blocks_str(nblocks, have, sizeof(have)));
 		return -1;
 	}
 	if (ninodes == 0) {
@@ -308,11 +386,6 @@ static int plan_layout(const struct mkfs_opts *o, uint64_t nblocks,
 			ninodes = 64;
 	}
 	ninodes = div_up(ninodes, XV6_INODES_PER_BLOCK) * XV6_INODES_PER_BLOCK;
-	if (ninodes > UINT32_MAX - 15) {
-		fprintf(stderr, PROG ": %" PRIu64 " inodes is too many\n",
-			ninodes);
-		return -1;
-	}
 	if (log == 0) {
 		log = nblocks / 32;
 		if (log > DEF_LOG_BLOCKS)
@@ -340,57 +413,131 @@ static int plan_layout(const struct mkfs_opts *o, uint64_t nblocks,
 	sb->root_ino = XV6_ROOT_INO;
 	sb->orphan_slots = XV6_ORPHAN_SLOTS;
 	if (sb->data_start + 16 > nblocks) {
-		fprintf(stderr, PROG ": %s: %" PRIu64 " blocks is too small for %" PRIu64 " inodes and a %" PRIu64 "-block journal (need at least %" PRIu64 ")\n",
-			o->path, nblocks, ninodes, log, sb->data_start + 16);
+		/* The least N with room for the areas and 16 data blocks
+		 * (the block bitmap grows with N). */
+		uint64_t fixed = sb->data_start - sb->bmap_blocks + 16;
+		uint64_t least = fixed + 1;
+
+		while (fixed + div_up(least, XV6_BITS_PER_BLOCK) > least)
+			least = fixed + div_up(least, XV6_BITS_PER_BLOCK);
+		fprintf(stderr, PROG ": %s: %s (%" PRIu64 " KiB) is too small: %" PRIu64 " inodes and a %" PRIu64 "-block journal need at least %s (%" PRIu64 " KiB)\n",
+			o->path, blocks_str(nblocks, have, sizeof(have)),
+			nblocks * 4, ninodes, log,
+			blocks_str(least, need, sizeof(need)), least * 4);
 		return -1;
 	}
 	return 0;
 }
 
-/* Open the device, size it (creating/extending an image if asked). */
-static int open_device(const struct mkfs_opts *o, int *fdp, bool *blockdev,
-		       uint64_t *nblocks)
+/* The device as main() sees it. */
+struct mkfs_dev {
+	int fd;			/* -1 until opened */
+	bool blockdev;
+	bool create;		/* the image file does not exist yet */
+	bool created;		/* mkfs created it: remove it on failure */
+	uint64_t bytes;		/* current size (0 for a file to create) */
+	uint64_t nblocks;	/* size of the file system */
+};
+
+/* Lock an open image file against mounts and other tools.  0 or -1. */
+static int lock_image(const struct mkfs_opts *o, int fd)
+{
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	if (errno == EWOULDBLOCK)
+		fprintf(stderr, PROG ": %s: in use (mounted?)\n", o->path);
+	else
+		fprintf(stderr, PROG ": %s: cannot lock: %s\n", o->path,
+			strerror(errno));
+	return -1;
+}
+
+/*
+ * open_device - open and lock an existing device and size it, or note
+ * that an image file is to be created (with -s).  Creates nothing.
+ * Returns 0 or -1 after printing why.
+ */
+static int open_device(const struct mkfs_opts *o, struct mkfs_dev *d)
 {
 	struct stat st;
-	uint64_t bytes;
-	int fd;
 
-	fd = open(o->path, O_RDWR | (o->size ? O_CREAT : 0), 0644);
-	if (fd < 0) {
-		fprintf(stderr, PROG ": %s: %s\n", o->path, strerror(errno));
+	d->fd = -1;
+	if (stat(o->path, &st) < 0) {
+		if (errno == ENOENT && o->size) {
+			d->create = true;
+			d->nblocks = o->size / XV6_BLOCK_SIZE;
+			return 0;
+		}
+		if (errno == ENOENT)
+			fprintf(stderr, PROG ": %s: no such file (give -s SIZE to create an image)\n",
+				o->path);
+		else
+			fprintf(stderr, PROG ": %s: %s\n", o->path,
+				strerror(errno));
 		return -1;
 	}
-	if (fstat(fd, &st) < 0)
-		goto fail_errno;
-	*blockdev = S_ISBLK(st.st_mode);
-	if (*blockdev) {
-		if (ioctl(fd, BLKGETSIZE64, &bytes) < 0)
-			goto fail_errno;
-		if (o->size > bytes) {
-			fprintf(stderr, PROG ": %s: size %" PRIu64 " is larger than the device (%" PRIu64 " bytes)\n",
-				o->path, o->size, bytes);
-			goto fail;
-		}
-	} else if (S_ISREG(st.st_mode)) {
-		bytes = (uint64_t)st.st_size;
-		if (o->size > bytes && ftruncate(fd, (off_t)o->size) < 0)
-			goto fail_errno;
-	} else {
+	d->blockdev = S_ISBLK(st.st_mode);
+	if (!d->blockdev && !S_ISREG(st.st_mode)) {
 		fprintf(stderr, PROG ": %s: not a regular file or block device\n",
 			o->path);
-		goto fail;
+		return -1;
 	}
-	if (o->size)
-		bytes = o->size;
-	*nblocks = bytes / XV6_BLOCK_SIZE;
-	*fdp = fd;
-	return 0;
 
-fail_errno:
-	fprintf(stderr, PROG ": %s: %s\n", o->path, strerror(errno));
-fail:
-	close(fd);
-	return -1;
+	/* O_EXCL on a block device fails if it is mounted or held. */
+	d->fd = open(o->path, O_RDWR | (d->blockdev ? O_EXCL : 0));
+	if (d->fd < 0) {
+		if (errno == EBUSY)
+			fprintf(stderr, PROG ": %s: in use (mounted?)\n",
+				o->path);
+		else
+			fprintf(stderr, PROG ": %s: %s\n", o->path,
+				strerror(errno));
+		return -1;
+	}
+	if (!d->blockdev && lock_image(o, d->fd) < 0)
+		return -1;
+	if (d->blockdev) {
+		if (ioctl(d->fd, BLKGETSIZE64, &d->bytes) < 0) {
+			fprintf(stderr, PROG ": %s: cannot size the device: %s\n",
+				o->path, strerror(errno));
+			return -1;
+		}
+		if (o->size > d->bytes) {
+			fprintf(stderr, PROG ": %s: size %" PRIu64 " is larger than the device (%" PRIu64 " bytes)\n",
+				o->path, o->size, d->bytes);
+			return -1;
+		}
+	} else {
+		d->bytes = (uint64_t)st.st_size;
+	}
+	d->nblocks = (o->size ? o->size : d->bytes) / XV6_BLOCK_SIZE;
+	return 0;
+}
+
+/*
+ * size_image - create the image file (if it is to be) and extend it to
+ * -s.  Runs only after every check passed.  0 or -1 after printing why.
+ */
+static int size_image(const struct mkfs_opts *o, struct mkfs_dev *d)
+{
+	if (d->create) {
+		d->fd = open(o->path, O_RDWR | O_CREAT | O_EXCL, 0644);
+		if (d->fd < 0) {
+			fprintf(stderr, PROG ": %s: cannot create: %s\n",
+				o->path, strerror(errno));
+			return -1;
+		}
+		d->created = true;
+		if (lock_image(o, d->fd) < 0)
+			return -1;
+	}
+	if (!d->blockdev && o->size > d->bytes &&
+	    ftruncate(d->fd, (off_t)o->size) < 0) {
+		fprintf(stderr, PROG ": %s: cannot extend to %" PRIu64 " bytes: %s\n",
+			o->path, o->size, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -486,43 +633,55 @@ static int write_fs(int fd, bool blockdev, struct xv6_disk_super *sb,
 int main(int argc, char **argv)
 {
 	struct mkfs_opts o = { 0 };
+	struct mkfs_dev d = { .fd = -1 };
 	struct xv6_disk_super sb;
-	uint64_t nblocks;
-	bool blockdev;
 	const char *what;
-	int fd, err;
+	char label[48] = "";
+	int err;
 
+	/* 1. Everything that can be checked before touching the device. */
 	if (parse_args(argc, argv, &o) < 0)
 		return 1;
-	if (open_device(&o, &fd, &blockdev, &nblocks) < 0)
-		return 1;
-
-	what = probe_existing(fd);
-	if (what && strcmp(what, "data") != 0 && !o.force) {
-		fprintf(stderr, PROG ": %s contains an %s file system; use -F to overwrite it\n",
-			o.path, what);
+	if (open_device(&o, &d) < 0)
 		goto fail;
+	if (plan_layout(&o, d.nblocks, &sb) < 0)
+		goto fail;
+	if (d.fd >= 0) {
+		what = probe_existing(d.fd);
+		if (what && strcmp(what, "data") != 0 && !o.force) {
+			fprintf(stderr, PROG ": %s contains an %s file system; use -F to overwrite it\n",
+				o.path, what);
+			goto fail;
+		}
 	}
-	if (plan_layout(&o, nblocks, &sb) < 0)
-		goto fail;
 
-	err = write_fs(fd, blockdev, &sb, o.label);
+	/* 2. Create or extend the image, write the file system. */
+	if (size_image(&o, &d) < 0)
+		goto fail;
+	err = write_fs(d.fd, d.blockdev, &sb, o.label);
 	if (err) {
 		fprintf(stderr, PROG ": %s: writing the file system failed: %s\n",
 			o.path, strerror(-err));
 		goto fail;
 	}
-	if (close(fd) < 0) {
+	if (close(d.fd) < 0) {
+		d.fd = -1;
 		fprintf(stderr, PROG ": %s: %s\n", o.path, strerror(errno));
-		return 1;
+		goto fail;
 	}
+	if (o.label && o.label[0])
+		snprintf(label, sizeof(label), ", label \"%s\"", o.label);
 	if (!o.quiet)
-		printf("%s: xv6fs, %" PRIu64 " blocks of 4 KiB (%" PRIu64 " MiB), %" PRIu64 " inodes, journal %" PRIu64 " blocks, data from block %" PRIu64 "\n",
-		       o.path, sb.nblocks, sb.nblocks / 256, sb.ninodes,
-		       sb.log_blocks, sb.data_start);
+		printf("%s: xv6fs, %" PRIu64 " blocks of 4 KiB (%" PRIu64 " MiB), %" PRIu64 " usable inodes, journal %" PRIu64 " blocks, data from block %" PRIu64 "%s\n",
+		       o.path, sb.nblocks, sb.nblocks / 256, sb.ninodes - 1,
+		       sb.log_blocks, sb.data_start, label);
 	return 0;
 
 fail:
-	close(fd);
+	if (d.fd >= 0)
+		close(d.fd);
+	if (d.created && unlink(o.path) < 0)
+		fprintf(stderr, PROG ": %s: cannot remove the unfinished image: %s\n",
+			o.path, strerror(errno));
 	return 1;
 }

@@ -14,6 +14,9 @@ $(FSCK_XV6FS): $(FSCK_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lz -lxxhash
 
+# --version: bento's version (XV6_TOOLS_CFLAGS, from fs/xv6fs/xv6fs.mk).
+$(O)/tools/fsck/main.o: CFLAGS += $(XV6_TOOLS_CFLAGS)
+
 ALL += $(FSCK_XV6FS)
 
 # Bad-image tests: one helper that makes the images (shared by the C

@@ -11,6 +11,16 @@
  * chunk are allocated next to each other where possible and written with
  * one device call per physically contiguous run.
  *
+ * Reads walk the block map one run at a time (map_run: each indirect
+ * block on the way to a leaf is read once per run, not once per block)
+ * and read whole blocks straight into the caller's buffer, one device
+ * call per physically contiguous run; only a partial first or last block
+ * goes through a bounce block.
+ *
+ * Size limit: XV6_MAX_FILE_BYTES (just over 4 TiB).  As on Linux, a write
+ * that starts there or beyond fails with EFBIG, one that crosses it is
+ * cut short there, and setattr to a larger size fails with EFBIG.
+ *
  * Partial blocks are read, merged and rewritten; a newly allocated block
  * is zero-filled around the data.  When a file grows past a partial last
  * block, the stale bytes past the old end are zeroed (xv6_zero_tail).
@@ -22,11 +32,8 @@
 #define BENTO_LOG_SUBSYS "xv6fs"
 #include "xv6fs.h"
 
-/* Physical runs of a range of file blocks, for one device call each. */
-struct run {
-	uint64_t pblk;		/* 0: a hole */
-	uint32_t n;
-};
+/* The largest file size, in bytes. */
+#define XV6_MAX_FILE_BYTES (XV6_MAX_FILE_BLOCKS * XV6_BLOCK_SIZE)
 
 static int get_file(struct xv6_fs *fs, uint64_t ino, struct xv6_inode **out)
 {
@@ -42,12 +49,112 @@ static int get_file(struct xv6_fs *fs, uint64_t ino, struct xv6_inode **out)
 	return err;
 }
 
+/* A pointer read from the block map: 0 (a hole) or a data block. */
+static int read_ptr(struct xv6_fs *fs, struct xv6_inode *ip, uint64_t p,
+		    const char *where)
+{
+	if (p == 0 || xv6_valid_data_block(fs, p))
+		return 0;
+	return bento_fs_corrupt(fs->sb, -EUCLEAN, "inode %llu: bad block %llu in %s",
+				(unsigned long long)ip->ino,
+				(unsigned long long)p, where);
+}
+
+/*
+ * map_run - the run of file blocks from @fb (at most @max of them) that
+ * one device call can read: *@pblk is the physical block of @fb (0 for a
+ * hole) and *@n how many blocks from @fb on continue it (contiguous on
+ * the device, or all holes).  A run never leaves one leaf of the block
+ * map, so this reads each indirect block on the way down once, not once
+ * per file block as xv6_bmap would.  Caller holds ip->lock (shared at
+ * least).  Returns 0 or -EUCLEAN/-EIO.
+ */
+static int map_run(struct xv6_fs *fs, struct xv6_inode *ip, uint64_t fb,
+		   uint32_t max, uint64_t *pblk, uint32_t *n)
+{
+	uint64_t rest = fb, span, p, q;
+	uint32_t slot, levels, l, i, lim;
+	struct bento_buf *b;
+	int err;
+
+	/* 1. Direct blocks: the run is in ip->addr[]. */
+	if (fb < XV6_NDIRECT) {
+		p = ip->addr[fb];
+		err = read_ptr(fs, ip, p, "inode");
+		for (*n = 1; !err && *n < max && fb + *n < XV6_NDIRECT; ++*n) {
+			q = ip->addr[fb + *n];
+			if (p ? q != p + *n : q != 0)
+				break;
+			err = read_ptr(fs, ip, q, "inode");
+		}
+		*pblk = p;
+		return err;
+	}
+
+	/* 2. Which tree, and where in it. */
+	rest -= XV6_NDIRECT;
+	if (rest < 1024) {
+		slot = XV6_IND;
+		levels = 1;
+	} else if ((rest -= 1024) < 1024 * 1024) {
+		slot = XV6_DIND;
+		levels = 2;
+	} else {
+		rest -= 1024 * 1024;
+		slot = XV6_TIND;
+		levels = 3;
+	}
+	for (span = 1, l = 0; l < levels; l++)
+		span *= 1024;
+
+	/* 3. Down to the leaf; a missing subtree is one hole. */
+	p = ip->addr[slot];
+	err = read_ptr(fs, ip, p, "inode");
+	for (l = 0; !err; l++) {
+		if (p == 0) {
+			uint64_t left = span - rest % span;
+
+			*pblk = 0;
+			*n = left < max ? (uint32_t)left : max;
+			return 0;
+		}
+		if (l == levels - 1)
+			break;
+		err = bento_bread(fs->sb, p, &b);
+		if (err)
+			return err;
+		span /= 1024;
+		p = bento_buf_get32(b, (uint32_t)((rest / span) % 1024) * 4);
+		bento_brelse(b);
+		err = read_ptr(fs, ip, p, "indirect block");
+	}
+	if (err)
+		return err;
+
+	/* 4. The leaf: count the pointers that continue the first. */
+	err = bento_bread(fs->sb, p, &b);
+	if (err)
+		return err;
+	i = (uint32_t)(rest % 1024);
+	lim = 1024 - i < max ? 1024 - i : max;
+	p = bento_buf_get32(b, i * 4);
+	err = read_ptr(fs, ip, p, "indirect block");
+	for (*n = 1; !err && *n < lim; ++*n) {
+		q = bento_buf_get32(b, (i + *n) * 4);
+		if (p ? q != p + *n : q != 0)
+			break;
+		err = read_ptr(fs, ip, q, "indirect block");
+	}
+	bento_brelse(b);
+	*pblk = p;
+	return err;
+}
+
 ssize_t xv6_read(struct bento_sb *sb, bento_ino_t ino, uint64_t fh,
 		 char *buf, size_t size, uint64_t off)
 {
 	struct xv6_fs *fs = XV6_FS(sb);
 	struct xv6_inode *ip;
-	uint64_t first, last, fb, pblk;
 	uint8_t *bounce = NULL;
 	size_t done = 0;
 	int err;
@@ -60,41 +167,51 @@ ssize_t xv6_read(struct bento_sb *sb, bento_ino_t ino, uint64_t fh,
 		goto out;
 	if (size > ip->size - off)
 		size = (size_t)(ip->size - off);
-	first = off / XV6_BLOCK_SIZE;
-	last = (off + size - 1) / XV6_BLOCK_SIZE;
-	bounce = bento_alloc((size_t)(last - first + 1) * XV6_BLOCK_SIZE);
-	if (!bounce) {
-		err = -ENOMEM;
-		goto out;
-	}
 
-	/* Read runs of contiguous blocks with one call each. */
-	for (fb = first; fb <= last && !err;) {
-		uint64_t start = fb;
-		uint32_t n = 1;
+	/*
+	 * One run of the block map at a time: whole blocks go straight into
+	 * @buf with one device call per run; a partial first or last block
+	 * goes through one bounce block.
+	 */
+	while (done < size && !err) {
+		uint64_t pos = off + done, pblk;
+		uint32_t boff = (uint32_t)(pos % XV6_BLOCK_SIZE), n;
+		size_t want = size - done, len;
+		uint64_t span = (boff + want + XV6_BLOCK_SIZE - 1) /
+				XV6_BLOCK_SIZE;
 
-		err = xv6_bmap(fs, ip, fb, NULL, 0, &pblk, NULL);
+		err = map_run(fs, ip, pos / XV6_BLOCK_SIZE,
+			      span < (1u << 20) ? (uint32_t)span : 1u << 20,
+			      &pblk, &n);
 		if (err)
 			break;
-		for (fb++; fb <= last && n < 256; fb++, n++) {
-			uint64_t q;
-
-			err = xv6_bmap(fs, ip, fb, NULL, 0, &q, NULL);
-			if (err || (pblk ? q != pblk + n : q != 0))
-				break;
+		if (boff == 0 && want >= XV6_BLOCK_SIZE) {
+			if (n > want / XV6_BLOCK_SIZE)
+				n = (uint32_t)(want / XV6_BLOCK_SIZE);
+			len = (size_t)n * XV6_BLOCK_SIZE;
+			if (pblk)
+				err = bento_dev_read(sb, pblk, n, buf + done);
+			else
+				memset(buf + done, 0, len);
+			done += len;
+			continue;
 		}
-		if (err)
+		len = XV6_BLOCK_SIZE - boff < want ? XV6_BLOCK_SIZE - boff : want;
+		if (!pblk) {
+			memset(buf + done, 0, len);
+			done += len;
+			continue;
+		}
+		if (!bounce)
+			bounce = bento_alloc(XV6_BLOCK_SIZE);
+		if (!bounce) {
+			err = -ENOMEM;
 			break;
-		if (pblk)
-			err = bento_dev_read(sb, pblk, n, bounce +
-					     (start - first) * XV6_BLOCK_SIZE);
-		else
-			memset(bounce + (start - first) * XV6_BLOCK_SIZE, 0,
-			       (size_t)n * XV6_BLOCK_SIZE);
-	}
-	if (!err) {
-		memcpy(buf, bounce + off % XV6_BLOCK_SIZE, size);
-		done = size;
+		}
+		err = bento_dev_read(sb, pblk, 1, bounce);
+		if (!err)
+			memcpy(buf + done, bounce + boff, len);
+		done += len;
 	}
 out:
 	bento_rwlock_rdunlock(&ip->lock);
@@ -209,9 +326,11 @@ ssize_t xv6_write(struct bento_sb *sb, bento_ino_t ino, uint64_t fh,
 
 	if (size == 0)
 		return 0;
-	if (off + size < off ||
-	    off + size > XV6_MAX_FILE_BLOCKS * XV6_BLOCK_SIZE)
+	/* As Linux: past the largest file EFBIG, across it a short write. */
+	if (off >= XV6_MAX_FILE_BYTES)
 		return -EFBIG;
+	if (size > XV6_MAX_FILE_BYTES - off)
+		size = (size_t)(XV6_MAX_FILE_BYTES - off);
 	err = get_file(fs, ino, &ip);
 	if (err)
 		return err;
@@ -246,14 +365,8 @@ ssize_t xv6_write(struct bento_sb *sb, bento_ino_t ino, uint64_t fh,
 		xv6_end_op(&tx);
 		if (!err && n < 0)
 			err = (int)n;
-		if (err == -ENOSPC && !retried && xv6_bpending(fs)) {
-			/* Blocks freed by the running transaction become
-			 * free when it commits. */
-			retried = true;
-			err = xv6_log_force(fs);
-			if (!err)
-				continue;
-		}
+		if (xv6_retry_nospc(fs, err, &retried))
+			continue;
 		if (err)
 			break;
 		done += (size_t)n;
@@ -262,6 +375,23 @@ ssize_t xv6_write(struct bento_sb *sb, bento_ino_t ino, uint64_t fh,
 	bento_free(bounce);
 	xv6_iput(fs, ip);
 	return done ? (ssize_t)done : err;
+}
+
+bool xv6_retry_nospc(struct xv6_fs *fs, int err, bool *retried)
+{
+	uint64_t bfree;
+
+	if (err != -ENOSPC || *retried)
+		return false;
+	*retried = true;
+	if (xv6_bpending(fs))
+		return xv6_log_force(fs) == 0;
+
+	/* Another op's commit may have freed blocks since we failed. */
+	bento_mutex_lock(&fs->balloc_lock);
+	bfree = fs->bfree;
+	bento_mutex_unlock(&fs->balloc_lock);
+	return bfree > 0;
 }
 
 int xv6_setattr(struct bento_sb *sb, const struct bento_ctx *ctx,
@@ -287,7 +417,7 @@ int xv6_setattr(struct bento_sb *sb, const struct bento_ctx *ctx,
 			err = -EISDIR;
 		else if (!S_ISREG(ip->mode))
 			err = -EINVAL;
-		else if (sa->size > XV6_MAX_FILE_BLOCKS * XV6_BLOCK_SIZE)
+		else if (sa->size > XV6_MAX_FILE_BYTES)
 			err = -EFBIG;
 		else
 			err = xv6_itrunc(fs, ip, sa->size);

@@ -6,7 +6,10 @@
  * directory lock(s), then the lock(s) of the inodes named, change the
  * directory records and inodes, unlock, end the transaction, and only
  * then drop inode references (a last reference to an unlinked inode
- * frees it in transactions of its own).
+ * frees it in transactions of its own).  Ops that may allocate (a new
+ * inode's blocks, a directory's growth) run once more after a commit
+ * when they fail with ENOSPC while freed blocks wait for their commit
+ * (xv6_retry_nospc).
  *
  * Rename: same-directory renames lock the one directory.  Renames across
  * directories take fs->rename_lock first, which freezes the shape of the
@@ -171,8 +174,8 @@ static int write_symlink(struct xv6_tx *tx, struct xv6_inode *ip,
 	return err;
 }
 
-/* The common part of mknod, mkdir, symlink and create. */
-static int make_node(struct bento_sb *sb, const struct bento_ctx *ctx,
+/* The common part of mknod, mkdir, symlink and create (one try). */
+static int make_node_once(struct bento_sb *sb, const struct bento_ctx *ctx,
 		     bento_ino_t parent, const char *name, uint32_t mode,
 		     uint32_t rdev, const char *target,
 		     struct bento_entry *out)
@@ -259,6 +262,22 @@ out_op:
 	return err;
 }
 
+/* make_node - make_node_once, again after a commit if space was short. */
+static int make_node(struct bento_sb *sb, const struct bento_ctx *ctx,
+		     bento_ino_t parent, const char *name, uint32_t mode,
+		     uint32_t rdev, const char *target,
+		     struct bento_entry *out)
+{
+	bool retried = false;
+	int err;
+
+	do {
+		err = make_node_once(sb, ctx, parent, name, mode, rdev, target,
+				     out);
+	} while (xv6_retry_nospc(XV6_FS(sb), err, &retried));
+	return err;
+}
+
 int xv6_mknod(struct bento_sb *sb, const struct bento_ctx *ctx,
 	      bento_ino_t parent, const char *name, uint32_t mode,
 	      uint32_t rdev, struct bento_entry *out)
@@ -301,9 +320,9 @@ int xv6_create(struct bento_sb *sb, const struct bento_ctx *ctx,
 			 NULL, out);
 }
 
-int xv6_link(struct bento_sb *sb, const struct bento_ctx *ctx,
-	     bento_ino_t ino, bento_ino_t newparent, const char *newname,
-	     struct bento_entry *out)
+static int link_once(struct bento_sb *sb, bento_ino_t ino,
+		     bento_ino_t newparent, const char *newname,
+		     struct bento_entry *out)
 {
 	struct xv6_fs *fs = XV6_FS(sb);
 	struct xv6_inode *dp, *ip;
@@ -357,6 +376,19 @@ out_dp:
 	xv6_iput(fs, dp);
 out_op:
 	xv6_end_op(&tx);
+	return err;
+}
+
+int xv6_link(struct bento_sb *sb, const struct bento_ctx *ctx,
+	     bento_ino_t ino, bento_ino_t newparent, const char *newname,
+	     struct bento_entry *out)
+{
+	bool retried = false;
+	int err;
+
+	do {
+		err = link_once(sb, ino, newparent, newname, out);
+	} while (xv6_retry_nospc(XV6_FS(sb), err, &retried));
 	return err;
 }
 
@@ -652,9 +684,9 @@ static int do_move(struct xv6_tx *tx, struct rename_args *r)
 	return xv6_iupdate(tx, r->s);
 }
 
-int xv6_rename(struct bento_sb *sb, const struct bento_ctx *ctx,
-	       bento_ino_t parent, const char *name, bento_ino_t newparent,
-	       const char *newname, unsigned int flags)
+static int rename_once(struct bento_sb *sb, bento_ino_t parent,
+		       const char *name, bento_ino_t newparent,
+		       const char *newname, unsigned int flags)
 {
 	struct xv6_fs *fs = XV6_FS(sb);
 	struct rename_args r = {
@@ -705,6 +737,19 @@ out_refs:
 	xv6_iput(fs, r.np);
 	xv6_iput(fs, r.p);
 	return err == 1 ? 0 : err;
+}
+
+int xv6_rename(struct bento_sb *sb, const struct bento_ctx *ctx,
+	       bento_ino_t parent, const char *name, bento_ino_t newparent,
+	       const char *newname, unsigned int flags)
+{
+	bool retried = false;
+	int err;
+
+	do {
+		err = rename_once(sb, parent, name, newparent, newname, flags);
+	} while (xv6_retry_nospc(XV6_FS(sb), err, &retried));
+	return err;
 }
 
 int xv6_readdir(struct bento_sb *sb, bento_ino_t ino, uint64_t fh,

@@ -7,7 +7,20 @@
  * crc, impossible geometry or a device smaller than the file system is
  * -EUCLEAN), replay the journal, set up the allocators (counting free
  * bits) and the inode cache, check the root inode, process the orphan
- * table.  A read-only mount refuses an image whose journal needs replay.
+ * table.  A read-only mount refuses an image whose journal needs replay,
+ * unless mounted with norecovery.
+ *
+ * Mount options (sb->options, comma-separated; anything else is refused
+ * with -EINVAL, as ext4 does):
+ *
+ *   norecovery, noload   read-only mounts only: do not replay the journal
+ *                        (show the image as it is on the device)
+ *   errors=continue      what xv6fs does on corrupt metadata: fail the
+ *                        op with EUCLEAN/EIO, report once, keep serving
+ *                        (the only behaviour implemented; accepted so
+ *                        fstab lines that say it work)
+ *
+ * Periodic commits are the host's (sync_fs every `commit=` seconds).
  *
  * Live upgrade (prepare/transfer): prepare commits everything, so the
  * disk is the state, and records format version 1 with the host's lookup
@@ -27,6 +40,54 @@
 #define XV6_STATE_VERSION 1u
 #define XV6_ST_GEOM 1u		/* le64 nblocks, ninodes, data_start */
 #define XV6_ST_LOOKUPS 2u	/* (le64 ino, le64 nlookup) pairs */
+
+/* What the mount options asked for. */
+struct xv6_mount_opts {
+	bool norecovery;
+};
+
+/* Is @opt (length @len) the option @name? */
+static bool opt_is(const char *opt, size_t len, const char *name)
+{
+	return strlen(name) == len && strncmp(opt, name, len) == 0;
+}
+
+/*
+ * parse_options - check sb->options into *@mo.  Returns 0, or -EINVAL
+ * after one line naming the option it refuses.
+ */
+static int parse_options(struct bento_sb *sb, struct xv6_mount_opts *mo)
+{
+	const char *p = sb->options ? sb->options : "";
+
+	memset(mo, 0, sizeof(*mo));
+	while (*p) {
+		const char *end = p;
+		size_t len;
+
+		while (*end && *end != ',')
+			end++;
+		len = (size_t)(end - p);
+		if (len == 0) {
+			/* an empty item ("a,,b") */
+		} else if (opt_is(p, len, "norecovery") ||
+			   opt_is(p, len, "noload")) {
+			mo->norecovery = true;
+		} else if (opt_is(p, len, "errors=continue")) {
+			/* the behaviour xv6fs has */
+		} else {
+			bento_err("unrecognized mount option '%.*s'",
+				  (int)(len > 64 ? 64 : len), p);
+			return -EINVAL;
+		}
+		p = *end ? end + 1 : end;
+	}
+	if (mo->norecovery && !sb->read_only) {
+		bento_err("mount option 'norecovery' needs a read-only mount");
+		return -EINVAL;
+	}
+	return 0;
+}
 
 static int bad_super(struct bento_sb *sb, const char *what)
 {
@@ -125,7 +186,7 @@ out:
 }
 
 /* Everything init and transfer share.  On failure nothing is left. */
-static int mount_fs(struct bento_sb *sb, bool recover)
+static int mount_fs(struct bento_sb *sb, bool recover, bool norecovery)
 {
 	struct xv6_fs *fs;
 	struct xv6_inode *root;
@@ -142,7 +203,11 @@ static int mount_fs(struct bento_sb *sb, bool recover)
 
 	/* 1. Journal. */
 	err = xv6_log_replay(sb, fs->nblocks, fs->log_start, fs->log_blocks);
-	if (err > 0 && sb->read_only) {
+	if (err > 0 && sb->read_only && norecovery) {
+		bento_warn("journal: transaction of %d blocks not replayed (norecovery); files may look inconsistent",
+			   err);
+		err = 0;
+	} else if (err > 0 && sb->read_only) {
 		bento_err("journal: needs recovery; mount read-write once");
 		err = -EROFS;
 	}
@@ -197,18 +262,25 @@ out_free:
 
 int xv6_init(struct bento_sb *sb)
 {
-	int err = mount_fs(sb, true);
+	struct xv6_mount_opts mo;
+	struct xv6_fs *fs;
+	int err;
 
-	if (!err) {
-		struct xv6_fs *fs = XV6_FS(sb);
+	err = parse_options(sb, &mo);
+	if (err)
+		return err;
+	err = mount_fs(sb, true, mo.norecovery);
+	if (err)
+		return err;
 
-		bento_info("mounted: %llu blocks (%llu free), %llu inodes (%llu free)",
-			   (unsigned long long)fs->nblocks,
-			   (unsigned long long)fs->bfree,
-			   (unsigned long long)fs->ninodes,
-			   (unsigned long long)fs->ifree);
-	}
-	return err;
+	/* Inode 0 is never used: count what statfs and fsck count. */
+	fs = XV6_FS(sb);
+	bento_info("mounted: %llu blocks (%llu free), %llu usable inodes (%llu free)",
+		   (unsigned long long)fs->nblocks,
+		   (unsigned long long)fs->bfree,
+		   (unsigned long long)(fs->ninodes - 1),
+		   (unsigned long long)fs->ifree);
+	return 0;
 }
 
 void xv6_destroy(struct bento_sb *sb)
@@ -303,12 +375,15 @@ static void adopt_orphans(struct xv6_fs *fs)
 int xv6_transfer(struct bento_sb *sb, const struct bento_state *st)
 {
 	uint64_t geom[3], *pairs = NULL;
+	struct xv6_mount_opts mo;
 	struct xv6_inode *ip;
 	struct xv6_fs *fs;
 	int64_t len;
 	uint64_t i;
 	int err;
 
+	if (parse_options(sb, &mo))
+		return -EINVAL;
 	if (bento_state_version(st) != XV6_STATE_VERSION)
 		return -EPROTO;
 	if (bento_state_get(st, XV6_ST_GEOM, geom, sizeof(geom)) !=
@@ -317,7 +392,7 @@ int xv6_transfer(struct bento_sb *sb, const struct bento_state *st)
 	len = bento_state_get(st, XV6_ST_LOOKUPS, NULL, 0);
 	if (len < 0 || len % 16)
 		return -EPROTO;
-	err = mount_fs(sb, false);
+	err = mount_fs(sb, false, mo.norecovery);
 	if (err)
 		return err;
 	fs = XV6_FS(sb);

@@ -5,7 +5,11 @@
  * edited there and written back whole inside a transaction.  Limits: the
  * names and values of one inode share 4 KiB (-ENOSPC beyond); a value is
  * at most XV6_XATTR_MAX_VALUE bytes (-ERANGE beyond).  An emptied block
- * is kept until the inode is freed.
+ * is kept until the inode is freed.  Names must be in a namespace Linux
+ * knows: "user.", "trusted.", "security.", or one of the two POSIX ACL
+ * names "system.posix_acl_access" and "system.posix_acl_default"
+ * (stored, not interpreted); any other name is -EOPNOTSUPP, as Linux
+ * answers for an unknown prefix.
  *
  * Locking: ip->lock, exclusive to change, shared to read.
  */
@@ -13,6 +17,26 @@
 #include "xv6fs.h"
 
 #define X_HDR 8u
+
+/* Is @name in a namespace xv6fs stores?  0 or -EOPNOTSUPP. */
+static int check_name(const char *name)
+{
+	static const char *const prefixes[] = {
+		"user.", "trusted.", "security.", NULL,
+	};
+	int i;
+
+	for (i = 0; prefixes[i]; i++) {
+		size_t n = strlen(prefixes[i]);
+
+		if (strncmp(name, prefixes[i], n) == 0)
+			return name[n] ? 0 : -EINVAL;
+	}
+	if (strcmp(name, "system.posix_acl_access") == 0 ||
+	    strcmp(name, "system.posix_acl_default") == 0)
+		return 0;
+	return -EOPNOTSUPP;
+}
 
 /* Read and validate @ip's xattr block into @blk; 0 or -errno. */
 static int xread(struct xv6_fs *fs, struct xv6_inode *ip, uint8_t *blk,
@@ -92,6 +116,9 @@ ssize_t xv6_getxattr(struct bento_sb *sb, bento_ino_t ino, const char *name,
 	uint8_t *blk = NULL;
 	ssize_t ret;
 
+	ret = check_name(name);
+	if (ret)
+		return ret;
 	ret = get_inode(fs, ino, &ip);
 	if (ret)
 		return ret;
@@ -206,6 +233,9 @@ static int xchange(struct bento_sb *sb, bento_ino_t ino, const char *name,
 	uint8_t *blk;
 	int err;
 
+	err = check_name(name);
+	if (err)
+		return err;
 	if (nlen == 0 || nlen > 255)
 		return -ERANGE;
 	if (value && size > XV6_XATTR_MAX_VALUE)
@@ -279,7 +309,13 @@ int xv6_setxattr(struct bento_sb *sb, const struct bento_ctx *ctx,
 		 bento_ino_t ino, const char *name, const void *value,
 		 size_t size, int flags)
 {
-	return xchange(sb, ino, name, value ? value : "", size, flags);
+	bool retried = false;
+	int err;
+
+	do {
+		err = xchange(sb, ino, name, value ? value : "", size, flags);
+	} while (xv6_retry_nospc(XV6_FS(sb), err, &retried));
+	return err;
 }
 
 int xv6_removexattr(struct bento_sb *sb, const struct bento_ctx *ctx,

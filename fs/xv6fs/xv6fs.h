@@ -219,6 +219,15 @@ int xv6_setattr(struct bento_sb *sb, const struct bento_ctx *ctx,
 int xv6_fsync(struct bento_sb *sb, bento_ino_t ino, uint64_t fh,
 	      int datasync);
 int xv6_zero_tail(struct xv6_fs *fs, struct xv6_inode *ip);
+/*
+ * xv6_retry_nospc - an op that may allocate failed with @err, outside any
+ * transaction: if that is -ENOSPC, the op was not retried yet (*@retried)
+ * and blocks freed by the running transaction wait for its commit,
+ * commit it (they become free) and return true: run the op once more.
+ * Also true when blocks are free again by now (another op's commit freed
+ * them after this op failed).
+ */
+bool xv6_retry_nospc(struct xv6_fs *fs, int err, bool *retried);
 
 int xv6_setxattr(struct bento_sb *sb, const struct bento_ctx *ctx,
 		 bento_ino_t ino, const char *name, const void *value,

@@ -23,8 +23,14 @@ $(XV6FS_LIB): $(XV6FS_OBJS)
 	rm -f $@
 	$(AR) rcs $@ $^
 
+# The project version for --version of mkfs and fsck: bento's own.
+XV6_TOOLS_VERSION := $(shell sed -n 's/^\#define BENTO_VERSION "\(.*\)"/\1/p' \
+	bento/user/user.h 2>/dev/null)
+XV6_TOOLS_CFLAGS := $(if $(XV6_TOOLS_VERSION),\
+	-DBENTO_VERSION='"$(XV6_TOOLS_VERSION)"')
+
 $(MKFS_XV6FS): tools/mkfs.xv6fs.c fs/xv6fs/xv6fs_format.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lz
+	$(CC) $(CFLAGS) $(XV6_TOOLS_CFLAGS) $(LDFLAGS) -o $@ $< -lz
 
 ALL += $(XV6FS_SO) $(XV6FS_LIB) $(MKFS_XV6FS)

@@ -222,12 +222,51 @@ static void test_xattrs(void **state)
 	xt_free(t);
 }
 
+/* Only the namespaces Linux knows are stored; others: EOPNOTSUPP. */
+static void test_xattr_namespaces(void **state)
+{
+	static const char *const good[] = {
+		"user.s", "trusted.s", "security.selinux",
+		"system.posix_acl_access", "system.posix_acl_default",
+	};
+	static const char *const bad[] = {
+		"bogus.s", "s", "system.other", "User.s", "userx.s", "",
+	};
+	struct xt *t = xt_new(1024, 0);
+	char buf[64];
+	size_t i;
+
+	assert_ok(bento_test_create(t->fs, "f", 0644));
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		assert_ok(bento_test_setxattr(t->fs, "f", good[i], "v", 1, 0));
+		assert_int_equal(bento_test_getxattr(t->fs, "f", good[i], buf,
+						     sizeof(buf)), 1);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_err(bento_test_setxattr(t->fs, "f", bad[i], "v", 1, 0),
+			   -EOPNOTSUPP);
+		assert_err(bento_test_getxattr(t->fs, "f", bad[i], buf,
+					       sizeof(buf)), -EOPNOTSUPP);
+		assert_err(bento_test_removexattr(t->fs, "f", bad[i]),
+			   -EOPNOTSUPP);
+	}
+	/* A prefix alone names nothing. */
+	assert_err(bento_test_setxattr(t->fs, "f", "user.", "v", 1, 0),
+		   -EINVAL);
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		assert_ok(bento_test_removexattr(t->fs, "f", good[i]));
+	assert_int_equal(bento_test_listxattr(t->fs, "f", buf, sizeof(buf)),
+			 0);
+	xt_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_owner_mode),
 		cmocka_unit_test(test_timestamps),
 		cmocka_unit_test(test_xattrs),
+		cmocka_unit_test(test_xattr_namespaces),
 	};
 
 	return xt_run(tests);

@@ -38,6 +38,9 @@
 #include "../../fs/xv6fs/xv6fs_format.h"
 
 #define PROG "fsck.xv6fs"
+#ifndef BENTO_VERSION
+#define BENTO_VERSION "unknown"
+#endif
 
 /* Exit codes, as e2fsck's. */
 #define FSCK_OK 0

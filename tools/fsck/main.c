@@ -3,8 +3,11 @@
  *
  *   fsck.xv6fs [-n|-y|-p] [-f] [-v] IMAGE
  *
- * Parses the options, opens the image (read-only unless repairing), runs
- * the passes in order (fsck.h names them) and prints e2fsck's summary.
+ * Parses the options, opens the image (read-only unless repairing) and
+ * locks it: flock LOCK_SH for a check, LOCK_EX for a repair, never
+ * waiting; O_EXCL on a block device.  A mounted image (the daemon holds
+ * LOCK_EX) is refused as "in use (mounted?)", exit 8.  Then runs the
+ * passes in order (fsck.h names them) and prints e2fsck's summary.
  * Exit codes are e2fsck's: 0 clean, 1 errors corrected, 4 errors left
  * uncorrected, 8 operational error, 16 usage error, 32 cancelled.
  * docs/fsck.md describes every check and repair.
@@ -19,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -46,8 +50,11 @@ static void usage(FILE *out)
 		"                   problem whose repair could lose data\n"
 		"  -f, --force      check even if the file system seems clean (xv6fs\n"
 		"                   keeps no clean flag, so every run is a full check)\n"
-		"  -v, --verbose    say what each pass does\n"
+		"  -v, --verbose    say what each pass does (and show the label)\n"
+		"  -V, --version    show the version and the format version\n"
 		"  -h, --help       show this help\n"
+		"\n"
+		"An image in use (mounted) is refused with exit 8.\n"
 		"\n"
 		"Journal: with -y or -p a committed but uninstalled transaction is\n"
 		"replayed first, as mount does.  With -n the check runs on the image as\n"
@@ -178,12 +185,14 @@ static void parse_args(int argc, char **argv, struct fsck *f)
 		{ "preen", no_argument, NULL, 'p' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, modes = 0;
 
-	while ((c = getopt_long(argc, argv, "nypafvh", longopts, NULL)) !=
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "nypafvVh", longopts, NULL)) !=
 	       -1) {
 		switch (c) {
 		case 'n':
@@ -205,11 +214,17 @@ static void parse_args(int argc, char **argv, struct fsck *f)
 		case 'v':
 			f->verbose = true;
 			break;
+		case 'V':
+			printf(PROG " (Bento) %s, xv6fs on-disk format version %u\n",
+			       BENTO_VERSION, XV6_VERSION);
+			exit(FSCK_OK);
 		case 'h':
 			usage(stdout);
 			exit(FSCK_OK);
 		default:
-			fprintf(stderr, PROG ": try '" PROG " --help'\n");
+			fprintf(stderr, PROG ": unrecognized option '%s'\n"
+				"Try '" PROG " --help' for more information.\n",
+				argv[optind - 1]);
 			exit(FSCK_USAGE);
 		}
 	}
@@ -224,12 +239,30 @@ static void parse_args(int argc, char **argv, struct fsck *f)
 	f->path = argv[optind];
 }
 
+/* Take the lock that keeps mounts and other tools out; exits 8. */
+static void lock_image(struct fsck *f)
+{
+	int op = f->mode == FSCK_MODE_CHECK ? LOCK_SH : LOCK_EX;
+
+	if (flock(f->fd, op | LOCK_NB) == 0)
+		return;
+	if (errno == EWOULDBLOCK)
+		fsck_fatal(f, FSCK_ERROR, "in use (mounted?)");
+	fsck_fatal(f, FSCK_ERROR, "cannot lock: %s", strerror(errno));
+}
+
 static void open_image(struct fsck *f)
 {
+	int flags = f->mode == FSCK_MODE_CHECK ? O_RDONLY : O_RDWR;
 	struct stat st;
 	uint64_t bytes;
 
-	f->fd = open(f->path, f->mode == FSCK_MODE_CHECK ? O_RDONLY : O_RDWR);
+	/* O_EXCL on a block device fails while it is mounted or held. */
+	if (stat(f->path, &st) == 0 && S_ISBLK(st.st_mode))
+		flags |= O_EXCL;
+	f->fd = open(f->path, flags);
+	if (f->fd < 0 && errno == EBUSY)
+		fsck_fatal(f, FSCK_ERROR, "in use (mounted?)");
 	if (f->fd < 0)
 		fsck_fatal(f, FSCK_ERROR, "cannot open: %s", strerror(errno));
 	if (fstat(f->fd, &st) < 0)
@@ -239,6 +272,7 @@ static void open_image(struct fsck *f)
 			fsck_fatal(f, FSCK_ERROR, "cannot size the device: %s",
 				   strerror(errno));
 	} else if (S_ISREG(st.st_mode)) {
+		lock_image(f);
 		bytes = (uint64_t)st.st_size;
 	} else {
 		fsck_fatal(f, FSCK_ERROR, "not a regular file or block device");

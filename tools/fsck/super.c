@@ -102,6 +102,23 @@ static const char *super_invalid(const struct xv6_disk_super *s)
 	return NULL;
 }
 
+/* -v: the volume label, unprintable bytes shown as '?'. */
+static void show_label(struct fsck *f, const struct xv6_disk_super *s)
+{
+	char label[sizeof(s->label) + 1];
+	size_t i;
+
+	for (i = 0; i < sizeof(s->label) && s->label[i]; i++)
+		label[i] = (unsigned char)s->label[i] < 0x20 ||
+			   (unsigned char)s->label[i] >= 0x7f ? '?' :
+							       s->label[i];
+	label[i] = '\0';
+	if (i)
+		fsck_info(f, "label: \"%s\"", label);
+	else
+		fsck_info(f, "label: none");
+}
+
 /*
  * fsck_super - read and validate the superblock into f->sb; exits 8 for
  * "not an xv6fs image", 4 for a superblock that cannot be trusted or an
@@ -144,10 +161,11 @@ void fsck_super(struct fsck *f)
 			     (uint64_t)s->nblocks, f->dev_blocks);
 		fsck_fatal(f, FSCK_UNCORRECTED, "image is truncated; cannot check further");
 	}
-	fsck_info(f, "superblock: %" PRIu64 " blocks, %" PRIu64 " inodes, journal %" PRIu64 "+%" PRIu64 ", data from %" PRIu64,
-		  (uint64_t)s->nblocks, (uint64_t)s->ninodes,
+	fsck_info(f, "superblock: %" PRIu64 " blocks, %" PRIu64 " usable inodes, journal %" PRIu64 "+%" PRIu64 ", data from %" PRIu64,
+		  (uint64_t)s->nblocks, (uint64_t)s->ninodes - 1,
 		  (uint64_t)s->log_start, (uint64_t)s->log_blocks,
 		  (uint64_t)s->data_start);
+	show_label(f, s);
 }
 
 /* crc of the header (crc field as 0) continued over the data blocks. */
