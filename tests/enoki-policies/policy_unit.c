@@ -146,6 +146,50 @@ static void test_wfq(void)
 	mock_task_free(&a);
 	mock_task_free(&b);
 	mock_task_free(&c);
+
+	/*
+	 * sched_ext calls dispatch before prev is stopped and enqueued:
+	 * prev is charged there and goes on running while it is ahead of
+	 * the queue, else it makes way (and is not charged twice).
+	 */
+	mock_reset(1);
+	ops->init();
+	mock_task(&a, 1);
+	mock_task(&b, 2);
+	b.weight = 33;
+	ops->init_task(&a, &fork);
+	ops->init_task(&b, &fork);
+	ops->runnable(&a, ENOKI_ENQ_WAKEUP);
+	ops->runnable(&b, ENOKI_ENQ_WAKEUP);
+	ops->enqueue(&b, 0);
+	ops->running(&a);
+	mock.now += 5000000;
+	a.slice = 0;
+	ops->dispatch(0, &a);
+	CHECK(a.vtime == 5000000 && a.slice == 0 &&
+	      enoki_dsq_nr_queued(0) == 0,
+	      "wfq: prev behind the queue's head makes way, charged at dispatch");
+	ops->stopping(&a, true);
+	CHECK(a.vtime == 5000000, "wfq: stopping does not charge it twice");
+	ops->enqueue(&a, 0);
+	ops->running(&b);
+	mock.now += 5000000;
+	b.slice = 0;
+	ops->dispatch(0, &b);
+	CHECK(b.vtime == 5000000 * 100 / 33 && enoki_dsq_nr_queued(0) == 0,
+	      "wfq: weight 33 is charged 100/33, and makes way");
+	ops->stopping(&b, true);
+	ops->enqueue(&b, 0);
+	ops->running(&a);
+	mock.now += 5000000;
+	a.slice = 0;
+	ops->dispatch(0, &a);
+	CHECK(a.vtime == 10000000 && a.slice == 5000000 &&
+	      enoki_dsq_nr_queued(0) == 1,
+	      "wfq: prev still ahead of the queue goes on with a new slice");
+	CHECK(mock.errors == 0, "wfq: no policy error at dispatch");
+	mock_task_free(&a);
+	mock_task_free(&b);
 }
 
 /* ---- shinjuku ---- */
