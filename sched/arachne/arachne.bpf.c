@@ -331,6 +331,18 @@ void ENOKI_CB(arachne_enqueue, struct task_struct *p, u64 enq_flags)
 		return;
 	}
 
+	/*
+	 * The last task of its CPU (SCX_OPS_ENQ_LAST) stays there if that CPU
+	 * is its own (its application's, or unheld for others); else it
+	 * leaves, and the CPU idles until its own work arrives.
+	 */
+	cpu = enoki_task_cpu(p);
+	if ((enq_flags & ENOKI_ENQ_LAST) && cpu >= 0 && cpu < ARACHNE_MAX_CPUS &&
+	    arachne_owner[cpu] == app1) {
+		enoki_dsq_insert(p, ENOKI_DSQ_LOCAL, arachne_slice_ns, enq_flags);
+		return;
+	}
+
 	enoki_dsq_insert(p, app1 ? ARACHNE_APP_DSQ(app1 - 1) :
 			 ARACHNE_SHARED_DSQ, arachne_slice_ns, enq_flags);
 	cpu = arachne_claim_idle(p, app1, enoki_task_cpu(p));
@@ -391,6 +403,7 @@ s32 ENOKI_CB_INIT(arachne_init)
 }
 
 ENOKI_POLICY(arachne, "1.0",
+	     .flags = 1 << 1,	/* SCX_OPS_ENQ_LAST: see arachne_enqueue */
 	     .select_cpu = (void *)arachne_select_cpu,
 	     .enqueue = (void *)arachne_enqueue,
 	     .dispatch = (void *)arachne_dispatch,

@@ -350,6 +350,20 @@ static void test_arachne(void)
 	CHECK(enoki_dsq_nr_queued(1) == 0,
 	      "arachne: threads left on a coreless app's queue still run");
 
+	/*
+	 * SCX_OPS_ENQ_LAST: a CPU's last task is enqueued rather than kept,
+	 * so a granted CPU does not go on running a stranger.
+	 */
+	CHECK(ops->flags & (1ULL << 1), "arachne: sets SCX_OPS_ENQ_LAST");
+	t.cpu = 0;
+	ops->enqueue(&t, ENOKI_ENQ_LAST);
+	CHECK(mock.last.dsq == ENOKI_DSQ_LOCAL,
+	      "arachne: the last task of an unheld CPU stays there");
+	t.cpu = 1;
+	ops->enqueue(&t, ENOKI_ENQ_LAST);
+	CHECK(mock.last.dsq == 0,
+	      "arachne: a stranger, last on a granted CPU, leaves it");
+
 	/* A pinned task runs on its CPU whoever holds it. */
 	other.allowed = 1ULL << 2;
 	other.cpu = 2;
