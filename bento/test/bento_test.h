@@ -300,7 +300,8 @@ int bento_test_removexattr(struct bento_test_fs *fs, const char *path,
 
 /*
  * bento_test_walk - visit every inode reachable from the root: stat it,
- * read every byte of regular files, readlink symlinks, list directories
+ * read regular files (whole, or the first and last 32 MiB of a larger
+ * one), readlink symlinks, list directories
  * (each listing must hold "." and ".." once, and no name twice).  Calls
  * @visit (if not NULL) for each path other than the root, with its
  * attributes; a nonzero return stops the walk with that value.  Counts
