@@ -6,7 +6,7 @@
 set -e
 
 PKGS="gcc make pkg-config libfuse3-dev fuse3 libcmocka-dev zlib1g-dev \
-libxxhash-dev e2fsprogs fuse2fs fio xxhash util-linux libjansson-dev"
+libxxhash-dev e2fsprogs fuse2fs fio xxhash util-linux libjansson-dev gdb"
 
 here=$(cd "$(dirname "$0")" && pwd)
 
