@@ -312,6 +312,8 @@ void ENOKI_CB(wfq_dispatch, s32 cpu, struct task_struct *prev)
 	if (prev_vtime == ~0ULL)
 		return;
 keep:
+	if (!prev)
+		return;	/* cannot be: prev_vtime came from it; for the verifier */
 	__sync_fetch_and_add(&wfq_nr_kept, 1);
 	wfq_advance(cpu, prev_vtime);
 	enoki_task_set_slice(prev, wfq_slice_ns);
