@@ -25,6 +25,12 @@
  * pages, and ends when the kernel closes the connection.  A second signal
  * stops the loop at once (what the kernel still caches is lost).
  *
+ * Clients find a socket from /proc/self/mountinfo (the mount's device
+ * number, and the mounting user's uid for where to look), never by
+ * touching the mount, and every exchange has a deadline: a stopped or
+ * hung daemon makes `bento status` and `bento umount` fail with a
+ * message, never hang.
+ *
  * Limits: one command per connection; a client gets 2 s to send its line.
  * The server handles connections one at a time, which is plenty for a
  * status tool.
@@ -106,39 +112,103 @@ static void unescape_mountinfo(char *s)
 }
 
 /*
- * The device number of the FUSE mount on @path, from mountinfo: stat(2)
- * would ask the file system, whose loop is not running yet.  The last
- * matching line is the mount on top.
+ * Parse one mountinfo line "ID PARENT MAJ:MIN ROOT MNT OPTS [TAGS] - TYPE
+ * SOURCE SUPEROPTS" into @mi and @mnt (PATH_MAX bytes, unescaped).
+ * Returns true if it is one.
  */
-static int mount_dev(const char *path, dev_t *out)
+static bool parse_mountinfo(const char *line, struct bento_mountinfo *mi,
+			    char *mnt)
 {
+	char type[64], source[PATH_MAX], super[1024], *uid;
 	unsigned int maj, min;
-	char *line = NULL;
+	const char *sep;
+
+	if (sscanf(line, "%*u %*u %u:%u %*s %4095s", &maj, &min, mnt) != 3)
+		return false;
+	sep = strstr(line, " - ");
+	if (!sep || sscanf(sep + 3, "%63s %4095s %1023s", type, source,
+			   super) != 3)
+		return false;
+	unescape_mountinfo(mnt);
+	unescape_mountinfo(source);
+	mi->dev = makedev(maj, min);
+	snprintf(mi->fstype, sizeof(mi->fstype), "%s", type);
+	snprintf(mi->source, sizeof(mi->source), "%s", source);
+	uid = strstr(super, "user_id=");
+	mi->user_id = uid ? strtol(uid + 8, NULL, 10) : -1;
+	return true;
+}
+
+/*
+ * The mount on top at @path (@exact) or the deepest one holding it; its
+ * mount point goes to @mnt_out if not NULL.  0 or -ENOENT.
+ */
+static int mountinfo_scan(const char *path, bool exact,
+			  struct bento_mountinfo *mi, char *mnt_out,
+			  size_t size)
+{
+	struct bento_mountinfo cur;
+	size_t best = 0, plen = strlen(path);
+	char *line = NULL, *mnt;
 	size_t cap = 0;
 	int err = -ENOENT;
 	FILE *f;
 
-	f = fopen("/proc/self/mountinfo", "re");
-	if (!f)
-		return -errno;
+	mnt = malloc(PATH_MAX);
+	f = mnt ? fopen("/proc/self/mountinfo", "re") : NULL;
+	if (!f) {
+		free(mnt);
+		return mnt ? -errno : -ENOMEM;
+	}
 	while (getline(&line, &cap, f) > 0) {
-		char mnt[PATH_MAX], *sep;
+		size_t len;
 
-		if (sscanf(line, "%*u %*u %u:%u %*s %4095s", &maj, &min,
-			   mnt) != 3)
+		if (!parse_mountinfo(line, &cur, mnt))
 			continue;
-		sep = strstr(line, " - ");
-		if (!sep || strncmp(sep + 3, "fuse", 4) != 0)
+		len = strlen(mnt);
+		if (exact ? strcmp(mnt, path) != 0 :
+		    !(len <= plen && strncmp(mnt, path, len) == 0 &&
+		      (path[len] == '/' || path[len] == '\0' || len == 1)) ||
+		    len < best)
 			continue;
-		unescape_mountinfo(mnt);
-		if (strcmp(mnt, path) == 0) {
-			*out = makedev(maj, min);
-			err = 0;
-		}
+		best = len;	/* later lines are on top: >= keeps them */
+		*mi = cur;
+		if (mnt_out)
+			snprintf(mnt_out, size, "%s", mnt);
+		err = 0;
 	}
 	free(line);
+	free(mnt);
 	fclose(f);
 	return err;
+}
+
+int bento_mountinfo_find(const char *path, struct bento_mountinfo *mi)
+{
+	return mountinfo_scan(path, true, mi, NULL, 0);
+}
+
+int bento_mountinfo_under(const char *path, struct bento_mountinfo *mi,
+			  char *mnt, size_t size)
+{
+	return mountinfo_scan(path, false, mi, mnt, size);
+}
+
+/*
+ * The device number of the FUSE mount on @path, from mountinfo: stat(2)
+ * would ask the file system, whose loop is not running yet.
+ */
+static int mount_dev(const char *path, dev_t *out)
+{
+	struct bento_mountinfo mi;
+	int err = bento_mountinfo_find(path, &mi);
+
+	if (err)
+		return err;
+	if (strncmp(mi.fstype, "fuse", 4) != 0)
+		return -ENOENT;
+	*out = mi.dev;
+	return 0;
 }
 
 /* ---- server -------------------------------------------------------------- */
@@ -304,6 +374,15 @@ static void add_waiter(struct bento_ctl *ctl, int fd)
 	}
 }
 
+/* Has the peer of @fd closed its end? */
+static bool client_gone(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLRDHUP };
+
+	return poll(&p, 1, 0) > 0 &&
+	       (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
 /* Returns true if the command keeps @fd (it answers later). */
 static bool cmd_umount(struct bento_ctl *ctl, int fd, const char *arg)
 {
@@ -313,6 +392,14 @@ static bool cmd_umount(struct bento_ctl *ctl, int fd, const char *arg)
 	pthread_mutex_lock(&ctl->lock);
 	already = ctl->unmounting;
 	pthread_mutex_unlock(&ctl->lock);
+
+	/* A client that gave up (its -t ran out while we were stopped)
+	 * asked for nothing any more. */
+	if (client_gone(fd)) {
+		bento_info("%s: unmount asked for, but its client has gone: ignored",
+			   ctl->m->mountpoint);
+		return false;
+	}
 
 	/* EINVAL: no longer mounted, the loop is ending: wait for it. */
 	if (!already)
@@ -343,6 +430,7 @@ static bool cmd_status(struct bento_ctl *ctl, int fd, const char *arg)
 {
 	struct bento_mount *m = ctl->m;
 	struct bento_instance *inst = m->inst;
+	uint64_t commits, commit_errors;
 	struct bento_bcache_stats cs;
 	int i;
 
@@ -365,6 +453,18 @@ static bool cmd_status(struct bento_ctl *ctl, int fd, const char *arg)
 	      m->max_write, ctl->unmounting,
 	      (unsigned long long)__atomic_load_n(&inst->errors,
 						  __ATOMIC_RELAXED));
+	bento_commit_stats(m->commit, &commits, &commit_errors);
+	sendf(fd, "commits=%llu\ncommit_errors=%llu\n",
+	      (unsigned long long)commits, (unsigned long long)commit_errors);
+
+	/* The host's own options, apart from the file system's. */
+	sendf(fd, "host.read_only=%d\nhost.commit=%u\n", m->read_only,
+	      m->commit_secs);
+	sendf(fd, "host.writeback_cache=%d\nhost.cache_blocks=%llu\n",
+	      m->writeback, (unsigned long long)m->cache_blocks);
+	sendf(fd, "host.max_threads=%u\nhost.attr_timeout=%g\n",
+	      m->max_threads, m->attr_timeout);
+	sendf(fd, "host.entry_timeout=%g\n", m->entry_timeout);
 	for (i = 0; i < BENTO_OPC_NR; i++)
 		sendf(fd, "op.%s=%llu\n", bento_op_counter_name(i),
 		      (unsigned long long)__atomic_load_n(&inst->ops[i],
@@ -603,42 +703,84 @@ void bento_ctl_finish(struct bento_ctl *ctl, int err)
 
 /* ---- client -------------------------------------------------------------- */
 
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Milliseconds left until @deadline (-1: none) for poll(2). */
+static int left_ms(long long deadline)
+{
+	long long left;
+
+	if (deadline < 0)
+		return -1;
+	left = deadline - now_ms();
+	return left < 0 ? 0 : left > 60000 ? 60000 : (int)left;
+}
+
+/*
+ * Connect to @path without blocking: a stopped daemon's full backlog
+ * makes connect(2) wait for ever otherwise.  Retries until @deadline.
+ */
+static int connect_to(const char *path, long long deadline)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, err;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	while (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		err = -errno;
+		if (err == -EINTR)
+			continue;
+		if (err != -EAGAIN || left_ms(deadline) == 0) {
+			close(fd);
+			return err == -EAGAIN ? -ETIMEDOUT : err;
+		}
+		usleep(50000);
+	}
+	return fd;
+}
+
 int bento_ctl_request(const char *path, const char *cmd, int timeout_ms,
 		      char **reply)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	long long deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
 	size_t len = 0, cap = 4096;
 	char *buf;
 	int fd, err = 0;
 
 	*reply = NULL;
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = connect_to(path, deadline);
 	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		err = -errno;
-		goto out_close;
-	}
-	send_all(fd, cmd, strlen(cmd));
-	send_all(fd, "\n", 1);
-
+		return fd;
 	buf = malloc(cap);
 	if (!buf) {
 		err = -ENOMEM;
 		goto out_close;
 	}
+	send_all(fd, cmd, strlen(cmd));
+	send_all(fd, "\n", 1);
+
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		ssize_t n;
-		int r = poll(&p, 1, timeout_ms);
+		int r = poll(&p, 1, left_ms(deadline));
 
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0) {
 			err = r ? -errno : -ETIMEDOUT;
+			if (!r && deadline >= 0 && left_ms(deadline) > 0)
+				continue;	/* a 60 s slice of a longer wait */
 			break;
 		}
 		if (len + 1 == cap) {
@@ -652,7 +794,7 @@ int bento_ctl_request(const char *path, const char *cmd, int timeout_ms,
 			cap *= 2;
 		}
 		n = read(fd, buf + len, cap - len - 1);
-		if (n < 0 && errno == EINTR)
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n < 0 && errno == ECONNRESET && len)
 			n = 0;	/* got the answer, then a reset */
@@ -663,10 +805,10 @@ int bento_ctl_request(const char *path, const char *cmd, int timeout_ms,
 		len += (size_t)n;
 	}
 	buf[len] = '\0';
-	if (err)
+	if (err && err != -ETIMEDOUT)
 		free(buf);
 	else
-		*reply = buf;
+		*reply = buf;	/* on a timeout, what came so far */
 out_close:
 	close(fd);
 	return err;
@@ -696,6 +838,47 @@ int bento_ctl_reply_get(const char *reply, const char *key, char *buf,
 	return -ENOENT;
 }
 
+/*
+ * The directories a socket may be in, for a mount by @uid (-1: unknown):
+ * root's, the caller's own, and that user's (whose $XDG_RUNTIME_DIR we
+ * cannot know: /run/user/UID and the /tmp fallback).  Returns how many
+ * were written into @dirs.
+ */
+static int sock_dirs(long uid, char dirs[4][PATH_MAX])
+{
+	int n = 0;
+
+	bento_ctl_dir(0, dirs[n++], PATH_MAX);
+	if (geteuid() != 0 && bento_ctl_dir(geteuid(), dirs[n], PATH_MAX) == 0)
+		n++;
+	if (uid > 0) {
+		snprintf(dirs[n++], PATH_MAX, "/run/user/%ld/bento", uid);
+		snprintf(dirs[n++], PATH_MAX, "/tmp/bento-%ld", uid);
+	}
+	return n;
+}
+
+int bento_ctl_sock_for(const struct bento_mountinfo *mi, char *buf,
+		       size_t size)
+{
+	char (*dirs)[PATH_MAX], name[64];
+	int i, n, err = -ENOENT;
+	struct stat st;
+
+	dirs = malloc(4 * sizeof(*dirs));
+	if (!dirs)
+		return -ENOMEM;
+	bento_ctl_sock_name(mi->dev, name, sizeof(name));
+	n = sock_dirs(mi->user_id, dirs);
+	for (i = 0; i < n && err; i++) {
+		if (snprintf(buf, size, "%s/%s", dirs[i], name) < (int)size &&
+		    stat(buf, &st) == 0 && S_ISSOCK(st.st_mode))
+			err = 0;
+	}
+	free(dirs);
+	return err;
+}
+
 /* Ask every socket in @dir which mount it serves; find @mnt's. */
 static int scan_dir(const char *dir, const char *mnt, char *buf, size_t size)
 {
@@ -713,8 +896,10 @@ static int scan_dir(const char *dir, const char *mnt, char *buf, size_t size)
 		if (!strstr(de->d_name, ".sock"))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (bento_ctl_request(path, "status", 2000, &reply))
+		if (bento_ctl_request(path, "status", 2000, &reply)) {
+			free(reply);
 			continue;
+		}
 		if (bento_ctl_reply_get(reply, "mountpoint", val,
 					sizeof(val)) == 0 &&
 		    strcmp(val, mnt) == 0 && strlen(path) < size) {
@@ -727,40 +912,17 @@ static int scan_dir(const char *dir, const char *mnt, char *buf, size_t size)
 	return err;
 }
 
-int bento_ctl_find(const char *mountpoint, char *buf, size_t size)
+int bento_ctl_scan(const char *mnt, char *buf, size_t size)
 {
-	char dir[PATH_MAX], name[64], real[PATH_MAX];
-	uid_t uids[2] = { 0, geteuid() };
-	struct stat st;
-	int i;
+	char (*dirs)[PATH_MAX];
+	int i, n, err = -ENOENT;
 
-	if (stat(mountpoint, &st))
-		return -errno;
-	if (!realpath(mountpoint, real))
-		return -errno;
-	bento_ctl_sock_name(st.st_dev, name, sizeof(name));
-
-	/* By device number: the mount is up. */
-	for (i = 0; i < 2; i++) {
-		struct stat ss;
-
-		if (i == 1 && uids[1] == 0)
-			break;
-		if (bento_ctl_dir(uids[i], dir, sizeof(dir)))
-			continue;
-		if (snprintf(buf, size, "%s/%s", dir, name) >= (int)size)
-			continue;
-		if (stat(buf, &ss) == 0 && S_ISSOCK(ss.st_mode))
-			return 0;
-	}
-
-	/* By asking: the mount is gone and its daemon still flushing. */
-	for (i = 0; i < 2; i++) {
-		if (i == 1 && uids[1] == 0)
-			break;
-		if (bento_ctl_dir(uids[i], dir, sizeof(dir)) == 0 &&
-		    scan_dir(dir, real, buf, size) == 0)
-			return 0;
-	}
-	return -ENOENT;
+	dirs = malloc(4 * sizeof(*dirs));
+	if (!dirs)
+		return -ENOMEM;
+	n = sock_dirs(-1, dirs);
+	for (i = 0; i < n && err; i++)
+		err = scan_dir(dirs[i], mnt, buf, size);
+	free(dirs);
+	return err;
 }

@@ -19,11 +19,29 @@
  *
  * An op a file system leaves NULL gets the answer the VFS gives for a
  * missing inode operation: EPERM for namespace changes, EOPNOTSUPP for
- * xattrs, success for open/flush/release, a cache flush for fsync.
+ * xattrs, success for open/flush/release, a whole-file-system sync
+ * (sync_fs, or the buffer cache and a device flush) for fsync.
  *
  * The kernel checks permissions (default_permissions) and serializes
  * nothing for us: handlers run concurrently on libfuse's worker threads,
- * and the file system does its own locking.
+ * and the file system does its own locking.  Every handler runs under
+ * the read side of m->op_lock (the LOCKED wrappers at the end), which
+ * destroy and live upgrade take for writing.
+ *
+ * Caching.  This daemon is the only writer of its file system (the
+ * device is locked, see blkdev_file.c), so the kernel may keep names,
+ * negative names and attributes for a long time (an hour by default):
+ * every request that changes attributes answers with fresh ones, and
+ * the kernel itself drops what a change makes stale (the link count and
+ * ctime of an unlinked or replaced inode, the parent directories of
+ * create, unlink and rename, size and times after a write), so no
+ * notify_inval call is needed.  Page-cache data stays valid across opens
+ * (keep_cache) for the same reason.
+ *
+ * Writes go through to the file system by default (write-through), so
+ * ENOSPC and EFBIG reach write(2) at once, as on ext4.  With the kernel's
+ * writeback cache (-o writeback_cache) write(2) only fills the page
+ * cache; an error at write-back surfaces at fsync or close at best.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -192,9 +210,8 @@ static void reply_entry(fuse_req_t req, struct bento_mount *m,
 static void op_init(void *userdata, struct fuse_conn_info *conn)
 {
 	struct bento_mount *m = userdata;
-	unsigned int on = FUSE_CAP_WRITEBACK_CACHE | FUSE_CAP_ASYNC_READ |
-			  FUSE_CAP_PARALLEL_DIROPS | FUSE_CAP_CACHE_SYMLINKS |
-			  FUSE_CAP_AUTO_INVAL_DATA;
+	unsigned int on = FUSE_CAP_ASYNC_READ | FUSE_CAP_PARALLEL_DIROPS |
+			  FUSE_CAP_CACHE_SYMLINKS | FUSE_CAP_AUTO_INVAL_DATA;
 
 	/*
 	 * Off: O_TRUNC arrives as a setattr (fs.h says so); the kernel,
@@ -205,7 +222,9 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	conn->want &= ~(FUSE_CAP_ATOMIC_O_TRUNC | FUSE_CAP_HANDLE_KILLPRIV |
 			FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO |
 			FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE |
-			FUSE_CAP_SPLICE_MOVE);
+			FUSE_CAP_SPLICE_MOVE | FUSE_CAP_WRITEBACK_CACHE);
+	if (m->want_writeback)
+		on |= FUSE_CAP_WRITEBACK_CACHE;
 	conn->want |= on & conn->capable;
 
 	/* 1 MiB writes; libfuse derives max_pages from this and lowers it
@@ -623,8 +642,10 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		reply_err(req, -EINVAL);
 		return;
 	}
-	buf = malloc(size ? size : 1);
-	if (!buf) {
+	/* Page-aligned: a file system may read whole blocks straight into
+	 * it, and a copy to a buffer just past a page boundary is several
+	 * times slower on x86 (4K aliasing). */
+	if (posix_memalign((void **)&buf, 4096, size ? size : 1)) {
 		reply_err(req, -ENOMEM);
 		return;
 	}
@@ -682,14 +703,6 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino,
 	reply_err(req, err);
 }
 
-/* fsync of a file system without the op: make the cache durable. */
-static int sync_all(struct bento_mount *m)
-{
-	int err = bento_sync_dirty(sb_of(m));
-
-	return err ? err : bento_dev_flush(sb_of(m));
-}
-
 static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 		     struct fuse_file_info *fi)
 {
@@ -700,7 +713,7 @@ static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 		err = ops_of(m)->fsync(sb_of(m), root_swap(m, ino), fi->fh,
 				       datasync);
 	else
-		err = sync_all(m);
+		err = bento_sync_instance(m);
 	reply_err(req, err);
 }
 
@@ -814,7 +827,7 @@ static void op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
 		err = ops_of(m)->fsyncdir(sb_of(m), root_swap(m, ino), fi->fh,
 					  datasync);
 	else
-		err = sync_all(m);
+		err = bento_sync_instance(m);
 	reply_err(req, err);
 }
 
@@ -928,35 +941,111 @@ static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 	reply_err(req, err);
 }
 
+/* ---- the table: every handler under the read side of the op lock -------- */
+
+/*
+ * LOCKED(op, (params), (args)) defines op_locked, which runs op(args)
+ * holding the read side of the mount's op lock.  The mount is taken
+ * before the call: once op has replied, req is gone.
+ */
+#define LOCKED(op, params, args)					\
+	static void op##_locked params					\
+	{								\
+		struct bento_mount *m_ = mount_of(req);			\
+									\
+		pthread_rwlock_rdlock(&m_->op_lock);			\
+		op args;						\
+		pthread_rwlock_unlock(&m_->op_lock);			\
+	}
+
+#define FI struct fuse_file_info *fi
+
+LOCKED(op_lookup, (fuse_req_t req, fuse_ino_t p, const char *n), (req, p, n))
+LOCKED(op_forget, (fuse_req_t req, fuse_ino_t i, uint64_t n), (req, i, n))
+LOCKED(op_forget_multi,
+       (fuse_req_t req, size_t n, struct fuse_forget_data *f), (req, n, f))
+LOCKED(op_getattr, (fuse_req_t req, fuse_ino_t i, FI), (req, i, fi))
+LOCKED(op_setattr,
+       (fuse_req_t req, fuse_ino_t i, struct stat *a, int set, FI),
+       (req, i, a, set, fi))
+LOCKED(op_readlink, (fuse_req_t req, fuse_ino_t i), (req, i))
+LOCKED(op_mknod,
+       (fuse_req_t req, fuse_ino_t p, const char *n, mode_t mo, dev_t r),
+       (req, p, n, mo, r))
+LOCKED(op_mkdir, (fuse_req_t req, fuse_ino_t p, const char *n, mode_t mo),
+       (req, p, n, mo))
+LOCKED(op_symlink,
+       (fuse_req_t req, const char *l, fuse_ino_t p, const char *n),
+       (req, l, p, n))
+LOCKED(op_unlink, (fuse_req_t req, fuse_ino_t p, const char *n), (req, p, n))
+LOCKED(op_rmdir, (fuse_req_t req, fuse_ino_t p, const char *n), (req, p, n))
+LOCKED(op_rename,
+       (fuse_req_t req, fuse_ino_t p, const char *n, fuse_ino_t np,
+	const char *nn, unsigned int fl),
+       (req, p, n, np, nn, fl))
+LOCKED(op_link, (fuse_req_t req, fuse_ino_t i, fuse_ino_t np, const char *n),
+       (req, i, np, n))
+LOCKED(op_create,
+       (fuse_req_t req, fuse_ino_t p, const char *n, mode_t mo, FI),
+       (req, p, n, mo, fi))
+LOCKED(op_open, (fuse_req_t req, fuse_ino_t i, FI), (req, i, fi))
+LOCKED(op_release, (fuse_req_t req, fuse_ino_t i, FI), (req, i, fi))
+LOCKED(op_read, (fuse_req_t req, fuse_ino_t i, size_t sz, off_t o, FI),
+       (req, i, sz, o, fi))
+LOCKED(op_write,
+       (fuse_req_t req, fuse_ino_t i, const char *b, size_t sz, off_t o, FI),
+       (req, i, b, sz, o, fi))
+LOCKED(op_flush, (fuse_req_t req, fuse_ino_t i, FI), (req, i, fi))
+LOCKED(op_fsync, (fuse_req_t req, fuse_ino_t i, int ds, FI), (req, i, ds, fi))
+LOCKED(op_opendir, (fuse_req_t req, fuse_ino_t i, FI), (req, i, fi))
+LOCKED(op_readdir, (fuse_req_t req, fuse_ino_t i, size_t sz, off_t o, FI),
+       (req, i, sz, o, fi))
+LOCKED(op_releasedir, (fuse_req_t req, fuse_ino_t i, FI), (req, i, fi))
+LOCKED(op_fsyncdir, (fuse_req_t req, fuse_ino_t i, int ds, FI),
+       (req, i, ds, fi))
+LOCKED(op_statfs, (fuse_req_t req, fuse_ino_t i), (req, i))
+LOCKED(op_setxattr,
+       (fuse_req_t req, fuse_ino_t i, const char *n, const char *v,
+	size_t sz, int fl),
+       (req, i, n, v, sz, fl))
+LOCKED(op_getxattr, (fuse_req_t req, fuse_ino_t i, const char *n, size_t sz),
+       (req, i, n, sz))
+LOCKED(op_listxattr, (fuse_req_t req, fuse_ino_t i, size_t sz), (req, i, sz))
+LOCKED(op_removexattr, (fuse_req_t req, fuse_ino_t i, const char *n),
+       (req, i, n))
+
+#undef FI
+#undef LOCKED
+
 const struct fuse_lowlevel_ops bento_fuse_ops = {
 	.init = op_init,
-	.lookup = op_lookup,
-	.forget = op_forget,
-	.forget_multi = op_forget_multi,
-	.getattr = op_getattr,
-	.setattr = op_setattr,
-	.readlink = op_readlink,
-	.mknod = op_mknod,
-	.mkdir = op_mkdir,
-	.symlink = op_symlink,
-	.unlink = op_unlink,
-	.rmdir = op_rmdir,
-	.rename = op_rename,
-	.link = op_link,
-	.create = op_create,
-	.open = op_open,
-	.release = op_release,
-	.read = op_read,
-	.write = op_write,
-	.flush = op_flush,
-	.fsync = op_fsync,
-	.opendir = op_opendir,
-	.readdir = op_readdir,
-	.releasedir = op_releasedir,
-	.fsyncdir = op_fsyncdir,
-	.statfs = op_statfs,
-	.setxattr = op_setxattr,
-	.getxattr = op_getxattr,
-	.listxattr = op_listxattr,
-	.removexattr = op_removexattr,
+	.lookup = op_lookup_locked,
+	.forget = op_forget_locked,
+	.forget_multi = op_forget_multi_locked,
+	.getattr = op_getattr_locked,
+	.setattr = op_setattr_locked,
+	.readlink = op_readlink_locked,
+	.mknod = op_mknod_locked,
+	.mkdir = op_mkdir_locked,
+	.symlink = op_symlink_locked,
+	.unlink = op_unlink_locked,
+	.rmdir = op_rmdir_locked,
+	.rename = op_rename_locked,
+	.link = op_link_locked,
+	.create = op_create_locked,
+	.open = op_open_locked,
+	.release = op_release_locked,
+	.read = op_read_locked,
+	.write = op_write_locked,
+	.flush = op_flush_locked,
+	.fsync = op_fsync_locked,
+	.opendir = op_opendir_locked,
+	.readdir = op_readdir_locked,
+	.releasedir = op_releasedir_locked,
+	.fsyncdir = op_fsyncdir_locked,
+	.statfs = op_statfs_locked,
+	.setxattr = op_setxattr_locked,
+	.getxattr = op_getxattr_locked,
+	.listxattr = op_listxattr_locked,
+	.removexattr = op_removexattr_locked,
 };

@@ -3,8 +3,8 @@
  * talk to the mounts it serves.
  *
  *   bento mount [-o OPTS] [-f] [-d] [-s] FS.so DEVICE MOUNTPOINT
- *   bento umount MOUNTPOINT
- *   bento status [-a] [--json] MOUNTPOINT
+ *   bento umount [-t SECS] MOUNTPOINT
+ *   bento status [-a] [--json] [-t SECS] MOUNTPOINT
  *
  * This file only dispatches; each command lives in its own file (see
  * user.h).  Exit codes follow mount(8): 0 ok, 1 bad usage, 32 failure.
@@ -26,9 +26,9 @@ static const char main_help[] =
 "Commands:\n"
 "  mount [-o OPTS] [-f] [-d] [-s] FS.so DEVICE MOUNTPOINT\n"
 "                serve the file system in FS.so on DEVICE at MOUNTPOINT\n"
-"  umount MOUNTPOINT\n"
+"  umount [-t SECS] MOUNTPOINT\n"
 "                unmount and wait until everything is on the device\n"
-"  status [-a] [--json] MOUNTPOINT\n"
+"  status [-a] [--json] [-t SECS] MOUNTPOINT\n"
 "                module, device, counters and cache of a mount\n"
 "  help [COMMAND]\n"
 "                this text, or a command's (same as COMMAND --help)\n"
@@ -102,7 +102,9 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "help") == 0) {
 		char *help_argv[] = { argv[2], "--help", NULL };
 
-		if (argc < 3) {
+		if (argc < 3 || strcmp(argv[2], "-h") == 0 ||
+		    strcmp(argv[2], "--help") == 0 ||
+		    strcmp(argv[2], "help") == 0) {
 			fputs(main_help, stdout);
 			return BENTO_EXIT_OK;
 		}

@@ -5,6 +5,7 @@
  *   main.c        command dispatch, `bento --help`, `bento --version`
  *   cmd_mount.c   `bento mount`: load, open, init, mount, serve, shut down
  *   fuse_ops.c    libfuse low-level requests -> struct bento_fs_ops calls
+ *   commit.c      the commit thread: sync_fs every `commit=` seconds
  *   ctl.c         the control socket: server (in the daemon) and client
  *   cmd_client.c  `bento status` and `bento umount`, clients of ctl.c
  *
@@ -12,7 +13,15 @@
  * struct bento_mount.  Its threads: the main thread runs the libfuse
  * loop, whose worker threads call the file system's ops; one control
  * thread serves the control socket and turns SIGTERM/SIGINT into an
- * unmount.  Nothing here is shared between mounts.
+ * unmount; one commit thread makes the file system durable every few
+ * seconds.  Nothing here is shared between mounts.
+ *
+ * The op lock (bento_mount.op_lock) keeps whole-file-system events apart
+ * from the ops: every FUSE request and every periodic commit runs under
+ * its read side; destroy (and live upgrade, when it comes) takes the
+ * write side, so none of them runs while the instance is torn down or
+ * swapped.  Readers never nest, and the lock prefers writers, so a
+ * waiting upgrade is not starved by a stream of requests.
  */
 #ifndef BENTO_USER_H
 #define BENTO_USER_H
@@ -61,6 +70,16 @@ struct bento_mount {
 	double entry_timeout;
 	bool read_only;
 	bool debug;
+	bool want_writeback;		/* -o writeback_cache */
+	unsigned int commit_secs;	/* -o commit=N; 0: no commit thread */
+	uint64_t cache_blocks;		/* the buffer cache's capacity */
+	unsigned int max_threads;	/* 0: single-threaded (-s) */
+
+	/* Ops: read side; destroy and upgrade: write side (see above). */
+	pthread_rwlock_t op_lock;
+
+	/* The commit thread (commit.c), NULL if there is none. */
+	struct bento_commit *commit;
 
 	/* Set by the init request, read by request handlers after it. */
 	bool apply_umask;		/* FUSE_CAP_DONT_MASK is on */
@@ -79,7 +98,75 @@ extern const struct fuse_lowlevel_ops bento_fuse_ops;
  */
 int bento_fuse_errno(long err);
 
+/* ---- commit thread (commit.c) ------------------------------------------ */
+
+/*
+ * bento_commit_start - start the thread that makes @m durable every
+ * m->commit_secs seconds: the module's sync_fs(sb, 1), or, without one,
+ * a write-back of the dirty buffers and a device flush.  Each commit
+ * holds the read side of m->op_lock.  No thread for 0 seconds or a
+ * read-only mount (m->commit stays NULL).  Returns 0 or a negative errno.
+ */
+int bento_commit_start(struct bento_mount *m);
+
+/*
+ * bento_commit_stop - stop and join the commit thread, waiting for a
+ * commit in progress; call before destroy.  NULL-safe.
+ */
+void bento_commit_stop(struct bento_commit *c);
+
+/*
+ * bento_commit_stats - commits done and failed so far (for status).
+ * NULL gives zeroes.
+ */
+void bento_commit_stats(struct bento_commit *c, uint64_t *done,
+			uint64_t *failed);
+
+/*
+ * bento_sync_instance - make @m's file system durable now, as a commit
+ * does: sync_fs(sb, 1), or the buffer cache and a device flush.  Caller
+ * holds the read side of m->op_lock.  Returns 0 or a negative errno.
+ */
+int bento_sync_instance(struct bento_mount *m);
+
+/* ---- log capture (bento/lib/log.c) --------------------------------------- */
+
+/*
+ * bento_log_capture_start - until _stop, hold the calling thread's
+ * error lines instead of printing them: the first is copied into @buf
+ * ("SUBSYS: message", @size bytes), later ones are counted (and printed
+ * only at debug level).  Other threads and levels print as usual.
+ * bento_log_capture_stop - end it; returns how many lines were held.
+ * (Defined in bento/lib/log.c; they belong in bento_host.h.)
+ */
+void bento_log_capture_start(char *buf, size_t size);
+unsigned int bento_log_capture_stop(void);
+
 /* ---- control socket (ctl.c) ------------------------------------------- */
+
+/* One line of /proc/self/mountinfo, the parts bento uses. */
+struct bento_mountinfo {
+	dev_t dev;			/* st_dev of the mount's root */
+	char fstype[64];		/* "fuse.bento.xv6fs" */
+	char source[PATH_MAX];		/* the device as mounted */
+	long user_id;			/* FUSE's user_id= option, or -1 */
+};
+
+/*
+ * bento_mountinfo_find - is @path (absolute, without symlinks) a mount
+ * point?  Reads /proc/self/mountinfo and never touches the mount, so it
+ * cannot hang on a stopped daemon.  Fills *@mi from the mount on top.
+ * Returns 0, -ENOENT (not a mount point), or fopen's error.
+ */
+int bento_mountinfo_find(const char *path, struct bento_mountinfo *mi);
+
+/*
+ * bento_mountinfo_under - the mount holding @path (absolute): the mount
+ * point that is the longest prefix of it.  Fills *@mi and its mount
+ * point into @mnt (@size bytes).  Returns 0 or -ENOENT.
+ */
+int bento_mountinfo_under(const char *path, struct bento_mountinfo *mi,
+			  char *mnt, size_t size);
 
 /*
  * bento_ctl_dir - the directory holding control sockets for a caller of
@@ -127,21 +214,30 @@ void bento_ctl_flushing(struct bento_ctl *ctl);
 void bento_ctl_finish(struct bento_ctl *ctl, int err);
 
 /*
- * bento_ctl_find - find the control socket of the Bento mount at
- * @mountpoint for the calling user: by the device number of @mountpoint
- * first, then by asking every socket in the directories for its
- * mountpoint (which finds a daemon still flushing after a plain umount).
- * Writes the socket path into @buf.  Returns 0, -ENOENT (no Bento mount
- * there), or stat's error for @mountpoint.
+ * bento_ctl_sock_for - the control socket of the Bento mount @mi, by its
+ * device number, in root's directory, the caller's, or the mounting
+ * user's (mi->user_id).  Writes its path into @buf.  Touches nothing on
+ * the mount.  Returns 0, or -ENOENT (no socket: the daemon is gone, or
+ * its directory is unknown).
  */
-int bento_ctl_find(const char *mountpoint, char *buf, size_t size);
+int bento_ctl_sock_for(const struct bento_mountinfo *mi, char *buf,
+		       size_t size);
+
+/*
+ * bento_ctl_scan - the socket of a daemon serving mount point @mnt, found
+ * by asking every socket in those directories (this finds a daemon still
+ * flushing after its mount went away).  Returns 0 or -ENOENT.
+ */
+int bento_ctl_scan(const char *mnt, char *buf, size_t size);
 
 /*
  * bento_ctl_request - send command line @cmd (no newline) to the socket
  * at @path and read the whole reply (the server closes the connection
  * after it) into a malloc'd NUL-terminated string *@reply.  @timeout_ms:
- * how long to wait for the reply, -1 for ever.  Returns 0, or a negative
- * errno (-ECONNREFUSED: no daemon behind the socket).
+ * how long the whole exchange may take, -1 for ever; it never blocks
+ * longer (a stopped daemon cannot hang it).  Returns 0, -ETIMEDOUT (then
+ * *@reply holds what came so far; free it), or another negative errno
+ * (-ECONNREFUSED: no daemon behind the socket; *@reply NULL).
  */
 int bento_ctl_request(const char *path, const char *cmd, int timeout_ms,
 		      char **reply);

@@ -959,6 +959,78 @@ static void t_xattr(void)
 	CHECK_EQ(getxattr("d", "user.dir", buf, sizeof(buf)), 3);
 }
 
+/*
+ * Attributes and names the kernel has cached must follow every change:
+ * a FUSE host may let the kernel keep them for an hour, so each stat
+ * below first loads the cache, then a change must show at once.
+ */
+static void t_cached_attrs(void)
+{
+	struct stat a, b, d;
+	int fd;
+
+	/* A name looked up while missing, then created. */
+	CHECK_ERR(stat("late", &a), ENOENT);
+	CHECK_ERR(stat("late", &a), ENOENT);
+	CHECK(write_file("late", "x", 1) == 0);
+	CHECK(stat("late", &a) == 0 && a.st_size == 1);
+
+	/* Link counts: a link replaced by rename, then unlinked. */
+	CHECK(write_file("f", "f", 1) == 0);
+	CHECK(link("f", "g") == 0);
+	CHECK(stat("f", &a) == 0);
+	CHECK_EQ(a.st_nlink, 2);
+	CHECK(rename("late", "g") == 0);
+	CHECK(stat("f", &a) == 0);
+	CHECK_EQ(a.st_nlink, 1);
+	CHECK(link("f", "h") == 0);
+	CHECK(stat("f", &a) == 0);
+	CHECK_EQ(a.st_nlink, 2);
+	CHECK(unlink("h") == 0);
+	CHECK(stat("f", &a) == 0);
+	CHECK_EQ(a.st_nlink, 1);
+
+	/* Size, mtime and mode after a write, a chmod, a truncate. */
+	CHECK(stat("f", &a) == 0);
+	usleep(20000);
+	fd = open("f", O_WRONLY | O_APPEND);
+	CHECK(fd >= 0);
+	CHECK(write(fd, "more", 4) == 4);
+	CHECK(close(fd) == 0);
+	CHECK(stat("f", &b) == 0);
+	CHECK_EQ(b.st_size, 5);
+	CHECK(b.st_mtim.tv_sec > a.st_mtim.tv_sec ||
+	      (b.st_mtim.tv_sec == a.st_mtim.tv_sec &&
+	       b.st_mtim.tv_nsec > a.st_mtim.tv_nsec));
+	CHECK(chmod("f", 0600) == 0);
+	CHECK(stat("f", &a) == 0);
+	CHECK_EQ(a.st_mode & 07777, 0600);
+	CHECK(truncate("f", 2) == 0);
+	CHECK(stat("f", &a) == 0);
+	CHECK_EQ(a.st_size, 2);
+
+	/* A directory's link count follows its subdirectories. */
+	CHECK(mkdir("d", 0755) == 0);
+	CHECK(stat("d", &d) == 0);
+	CHECK_EQ(d.st_nlink, 2);
+	CHECK(mkdir("d/s", 0755) == 0);
+	CHECK(stat("d", &d) == 0);
+	CHECK_EQ(d.st_nlink, 3);
+	CHECK(rmdir("d/s") == 0);
+	CHECK(stat("d", &d) == 0);
+	CHECK_EQ(d.st_nlink, 2);
+
+	/* An open file unlinked: its handle sees no links left. */
+	fd = open("f", O_RDONLY);
+	CHECK(fd >= 0);
+	CHECK(fstat(fd, &a) == 0);
+	CHECK(unlink("f") == 0);
+	CHECK(fstat(fd, &a) == 0);
+	CHECK_EQ(a.st_nlink, 0);
+	CHECK(close(fd) == 0);
+	CHECK_ERR(stat("f", &a), ENOENT);
+}
+
 /* ---- runner ------------------------------------------------------------ */
 
 static const struct {
@@ -984,6 +1056,7 @@ static const struct {
 	{ "utimensat with nanoseconds", t_utimens },
 	{ "truncate up and down", t_truncate },
 	{ "extended attributes", t_xattr },
+	{ "cached names and attributes follow changes", t_cached_attrs },
 };
 
 static int rm_one(const char *path, const struct stat *st, int flag,
