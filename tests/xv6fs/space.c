@@ -276,6 +276,45 @@ static void test_read_runs_across_levels(void **state)
 	xt_free(t);
 }
 
+/*
+ * Reads into buffers at every kind of alignment (the unaligned ones go
+ * through the bounce area, 64 blocks at a time): a 2 MiB file read
+ * whole and from odd offsets into buffers 0, 1, 16, 2048 and 4095 bytes
+ * past a page.
+ */
+static void test_read_alignment(void **state)
+{
+	static const size_t shift[] = { 0, 1, 16, 2048, 4095 };
+	static const uint64_t from[] = { 0, 100, 4096, 300000 };
+	struct xt *t = xt_new(4096, 0);
+	size_t len = 2 * MIB, i, j;
+	char *buf = malloc(len), *mem;
+
+	assert_non_null(buf);
+	assert_int_equal(posix_memalign((void **)&mem, 4096, len + 8192), 0);
+	xt_fill(buf, len, 11, 0);
+	assert_ok(bento_test_write_file(t->fs, "f", buf, len));
+	xt_remount(t);
+	for (i = 0; i < sizeof(shift) / sizeof(shift[0]); i++) {
+		for (j = 0; j < sizeof(from) / sizeof(from[0]); j++) {
+			char *got = mem + shift[i];
+
+			memset(mem, 0x5c, len + 8192);
+			assert_err(bento_test_pread(t->fs, "f", got, len,
+						    from[j]),
+				   (long)(len - from[j]));
+			assert_true(xt_check(got, len - from[j], 11, from[j]));
+			/* Nothing written past the end or before the start. */
+			assert_int_equal(got[len - from[j]], 0x5c);
+			if (shift[i])
+				assert_int_equal(got[-1], 0x5c);
+		}
+	}
+	free(mem);
+	free(buf);
+	xt_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -284,6 +323,7 @@ int main(void)
 		cmocka_unit_test(test_metadata_ops_reuse_freed_blocks),
 		cmocka_unit_test(test_efbig),
 		cmocka_unit_test(test_read_runs_across_levels),
+		cmocka_unit_test(test_read_alignment),
 	};
 
 	return xt_run(tests);
