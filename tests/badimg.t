@@ -216,6 +216,17 @@ flock -u 9
 exec 9<&-
 is "$(fsck_rc -n "$WORK/new.img")" 0 "unlocked again: fsck runs (exit 0)"
 
+# The same with a real mount: the bento daemon holds the lock.
+timeout 30 "$BENTO" mount "$MOD" "$WORK/new.img" "$MNT"
+ok $? "bento mount of the new image"
+is "$(mkfs_rc -F "$WORK/new.img")" 1 "mkfs of the mounted image: exit 1"
+grep -q "in use (mounted?)" "$WORK/out"
+ok $? "... saying it is in use"
+is "$(fsck_rc -n "$WORK/new.img")" 8 "fsck -n of the mounted image: exit 8"
+timeout 30 "$BENTO" umount "$MNT"
+ok $? "bento umount"
+is "$(fsck_rc -n "$WORK/new.img")" 0 "... then fsck runs and finds it clean"
+
 # ---- sanitizers ----------------------------------------------------------
 
 reports=$(ls "$WORK"/san* 2>/dev/null | wc -l)
