@@ -403,7 +403,7 @@ s32 ENOKI_CB_INIT(arachne_init)
 }
 
 ENOKI_POLICY(arachne, "1.0",
-	     .flags = 1 << 1,	/* SCX_OPS_ENQ_LAST: see arachne_enqueue */
+	     .flags = ENOKI_OPS_ENQ_LAST,	/* see arachne_enqueue */
 	     .select_cpu = (void *)arachne_select_cpu,
 	     .enqueue = (void *)arachne_enqueue,
 	     .dispatch = (void *)arachne_dispatch,

@@ -66,6 +66,10 @@ struct scx_exit_task_args {
 #define ENOKI_KICK_WAIT (1ULL << 2)
 /* pick_idle_cpu flags */
 #define ENOKI_PICK_IDLE_CORE (1ULL << 0)
+/* ops.flags */
+#define ENOKI_OPS_KEEP_BUILTIN_IDLE (1ULL << 0)
+#define ENOKI_OPS_ENQ_LAST (1ULL << 1)
+#define ENOKI_OPS_ENQ_EXITING (1ULL << 2)
 
 /* ---- callbacks and the policy declaration -------------------------- */
 
