@@ -112,7 +112,7 @@ echo "$st" | grep -q "hello 1.0"
 ok $? "status names module hello, version 1.0"
 echo "$st" | grep -Eq "^ +write +[1-9]"
 ok $? "status counts writes"
-echo "$st" | grep -q "host: *rw, commit=5s, write-through, cache_blocks=16384"
+echo "$st" | grep -q "host: *rw, commit=5s, write-through, cache_blocks=16384 (64 MiB), max_threads=4"
 ok $? "status shows the host's options apart from the file system's"
 json=$("$BENTO" status --json "$MNT")
 echo "$json" | grep -q '"fs": "hello"'

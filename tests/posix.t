@@ -118,7 +118,7 @@ ok $? "bento umount again"
 # 5. ENOSPC reaches write(2) at once (write-through): an echo into a full
 # file system fails, rather than succeeding into the page cache and
 # losing the bytes at write-back.  And the image is locked while mounted:
-# a second mount is refused.
+# a second mount, fsck and mkfs are refused.
 "$MKFS" -q -F -s 16M "$WORK/small.img"
 "$BENTO" mount "$MOD" "$WORK/small.img" "$XMNT"
 ok $? "mount a 16 MiB xv6fs"
@@ -138,6 +138,14 @@ err=$("$BENTO" mount -o ro "$MOD" "$WORK/small.img" "$WORK/tmpfs" 2>&1)
 rc=$?
 [ $rc = 32 ] && [ "$err" = "bento: $WORK/small.img: in use (mounted or being checked)" ]
 ok $? "a second mount of the mounted image is refused (exit $rc: $err)"
+"$FSCK" -n "$WORK/small.img" >/dev/null 2>&1
+rc=$?
+[ $rc != 0 ] && [ $rc != 127 ]
+ok $? "fsck.xv6fs -n of the mounted image is refused by the lock (exit $rc)"
+"$MKFS" -q -F -s 16M "$WORK/small.img" >/dev/null 2>&1
+rc=$?
+[ $rc != 0 ] && [ "$(cat "$XMNT/big" | wc -c)" -gt 0 ]
+ok $? "mkfs.xv6fs over the mounted image is refused by the lock (exit $rc)"
 "$BENTO" umount "$XMNT"
 ok $? "bento umount of the full file system"
 
