@@ -5,7 +5,8 @@
  * the choke point a recorder wraps.  printk and error format their text
  * here, so engines and recorders see finished strings.  Storage and locks
  * are policy memory, not engine state, and are served by this layer
- * (storage.c) for every engine.  A call with no active host is a bug in
+ * (storage.c) for every engine; the order of lock operations goes to the
+ * host's optional lock hook (h->lock).  A call with no active host is a bug in
  * the caller (a policy called outside a callback): it aborts.
  */
 #include <assert.h>
@@ -211,17 +212,26 @@ void *enoki_cpu_storage(struct enoki_storage *s, s32 cpu)
 }
 
 /* One thread runs every callback, so a lock is only ever free here; a
- * second take without a release is a policy bug (it would deadlock). */
+ * second take without a release is a policy bug (it would deadlock).
+ * The order of takes and releases goes to the host's lock hook. */
 void enoki_lock(struct enoki_lock *l)
 {
+	struct enoki_host *h = enoki_host_get();
+
 	assert(!l->val);
 	l->val = 1;
+	if (h && h->lock)
+		h->lock(h, l, true);
 }
 
 void enoki_unlock(struct enoki_lock *l)
 {
+	struct enoki_host *h = enoki_host_get();
+
 	assert(l->val);
 	l->val = 0;
+	if (h && h->lock)
+		h->lock(h, l, false);
 }
 
 s32 enoki_timer_start(struct enoki_timer *t, u64 delay_ns)

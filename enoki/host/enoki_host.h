@@ -41,7 +41,11 @@
  * Storage (ENOKI_TASK_STORAGE / ENOKI_CPU_STORAGE) is kept by this layer
  * for every engine: per-task values hang off the task_struct, per-CPU
  * values off the enoki_storage.  Engines call enoki_host_task_free() when
- * a task record dies.  Locks are no-ops with a held-twice assertion.
+ * a task record dies.  Locks are policy memory too (one thread runs every
+ * callback, so a lock is only ever free when taken; taking it twice
+ * asserts), but their order is an output: h->lock, when set, sees every
+ * enoki_lock/enoki_unlock, so a recorder can log the order and replay can
+ * check it.
  *
  * Loading: enoki_policy_open() dlopens $(O)/sched/NAME.so (or a path),
  * finds `enoki_policy_entry`, checks ENOKI_API_VERSION and reads the
@@ -241,6 +245,13 @@ struct enoki_host {
 	struct scx_exit_info exit;	/* why, once ejected */
 	char exit_reason[256];
 	u64 nr_callbacks;		/* callbacks invoked (for events/s) */
+	/*
+	 * Optional (NULL: none): called by enoki_lock (@take true, after the
+	 * lock is taken) and enoki_unlock (@take false, after it is
+	 * released).  Engines leave it NULL; the recorder logs through it
+	 * and forwards to the hook it replaced; replay checks the order.
+	 */
+	void (*lock)(struct enoki_host *h, struct enoki_lock *l, bool take);
 };
 
 /*

@@ -35,9 +35,11 @@ ENOKI_DIVERGE_RENAME := -Denoki_dsq_insert=enoki_test_diverge_insert \
 ENOKI_REPLAY_TESTS := $(patsubst tests/enoki-replay/%.c,\
 	$(O)/tests/bin/enoki_replay_%,$(filter-out \
 	tests/enoki-replay/testpol.c tests/enoki-replay/common.c \
-	tests/enoki-replay/diverge.c,$(wildcard tests/enoki-replay/*.c)))
+	tests/enoki-replay/diverge.c tests/enoki-replay/lockpol.c \
+	tests/enoki-replay/lockorder.c,$(wildcard tests/enoki-replay/*.c)))
 ENOKI_REPLAY_SOS := $(ENOKI_REPLAY_TD)/testpol.so \
-	$(ENOKI_REPLAY_TD)/testpol_diverge.so
+	$(ENOKI_REPLAY_TD)/testpol_diverge.so \
+	$(ENOKI_REPLAY_TD)/lockpol_ab.so $(ENOKI_REPLAY_TD)/lockpol_ba.so
 
 $(O)/tests/enoki-replay/%.o: CFLAGS += -Ienoki/log -Ienoki/replay
 $(ENOKI_REPLAY_TD)/diverge.o: CFLAGS += -DDIVERGE_AT=$(ENOKI_TEST_DIVERGE_AT)
@@ -51,6 +53,17 @@ $(ENOKI_REPLAY_TD)/testpol_renamed.o: tests/enoki-replay/testpol.c
 
 $(ENOKI_REPLAY_TD)/testpol_diverge.so: $(ENOKI_REPLAY_TD)/testpol_renamed.o \
 		$(ENOKI_REPLAY_TD)/diverge.o
+	$(CC) $(LDFLAGS) -shared -o $@ $^
+
+# lockpol takes two locks on every enqueue, a then b (lockpol_ab.so, the
+# recorded build) or b then a (lockpol_ba.so, the changed build): the
+# order comes from lockorder.c, built once per order.
+$(ENOKI_REPLAY_TD)/lockorder_%.o: tests/enoki-replay/lockorder.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DLOCKPOL_ORDER=$(if $(filter ba,$*),1,0) -c -o $@ $<
+
+$(ENOKI_REPLAY_TD)/lockpol_%.so: $(ENOKI_REPLAY_TD)/lockpol.o \
+		$(ENOKI_REPLAY_TD)/lockorder_%.o
 	$(CC) $(LDFLAGS) -shared -o $@ $^
 
 # The same changed build of every sched/ policy, for tests/enoki-replay.t

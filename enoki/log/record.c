@@ -12,8 +12,10 @@
  * A write error is remembered by the writer; recording stops logging
  * from then on and enoki_record_stop() reports it.
  *
- * TODO(enoki_lock/enoki_unlock do not go through h->ops, so lock order
- * is not recorded; needs a lock hook in enoki/host, see the LOCK kind).
+ * Locks are not engine calls (the host layer serves them), but their
+ * order is recorded through the host's lock hook (h->lock): each take and
+ * release becomes a lock/unlock event naming the lock by the order of its
+ * first use (0, 1, ...), since addresses differ from run to run.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -27,8 +29,11 @@ struct recorder {
 	struct enoki_log_writer *w;
 	const struct enoki_host_ops *eng;	/* the engine's table */
 	s64 (*invoke)(struct enoki_host *h, struct enoki_call *c);
+	void (*lock)(struct enoki_host *h, struct enoki_lock *l, bool take);
 	u32 cpu;				/* of the running callback */
 	u64 time;
+	struct enoki_lock **locks;		/* by id: order of first use */
+	u32 nr_locks, cap_locks;
 };
 
 static const u8 cb_kind[ENOKI_CALL_NR] = {
@@ -443,6 +448,42 @@ static const struct enoki_host_ops rec_ops = {
 	.error = rec_error,
 };
 
+/* ---- locks ------------------------------------------------------------------ */
+
+/* The id of @l (its index in order of first use); a new lock gets the next
+ * one.  ENOKI_LOG_NO_TASK if out of memory (logged as such: replay then
+ * diverges there rather than matching a wrong lock). */
+static u64 lock_id(struct recorder *r, struct enoki_lock *l)
+{
+	struct enoki_lock **n;
+	u32 i;
+
+	for (i = 0; i < r->nr_locks; i++)
+		if (r->locks[i] == l)
+			return i;
+	if (r->nr_locks == r->cap_locks) {
+		u32 cap = r->cap_locks ? 2 * r->cap_locks : 16;
+
+		n = realloc(r->locks, cap * sizeof(*n));
+		if (!n)
+			return ENOKI_LOG_NO_TASK;
+		r->locks = n;
+		r->cap_locks = cap;
+	}
+	r->locks[r->nr_locks] = l;
+	return r->nr_locks++;
+}
+
+static void record_lock(struct enoki_host *h, struct enoki_lock *l, bool take)
+{
+	struct recorder *r = rec_of(h);
+	u64 id = lock_id(r, l);
+
+	rec(h, take ? ENOKI_EV_LOCK : ENOKI_EV_UNLOCK, 1, &id);
+	if (r->lock)
+		r->lock(h, l, take);
+}
+
 /* ---- start and stop ------------------------------------------------------ */
 
 int enoki_record_start(struct enoki_host *h, const char *path,
@@ -482,9 +523,11 @@ int enoki_record_start(struct enoki_host *h, const char *path,
 	}
 	r->eng = h->ops;
 	r->invoke = h->invoke;
+	r->lock = h->lock;
 	h->rec = r;
 	h->ops = &rec_ops;
 	h->invoke = record_invoke;
+	h->lock = record_lock;
 	return 0;
 }
 
@@ -497,11 +540,13 @@ int enoki_record_stop(struct enoki_host *h, char *err, size_t errlen)
 		return 0;
 	h->ops = r->eng;
 	h->invoke = r->invoke;
+	h->lock = r->lock;
 	h->rec = NULL;
 	ret = enoki_log_writer_close(r->w);
 	if (ret)
 		snprintf(err, errlen, "recording: %s; the log ends at its last whole chunk",
 			 strerror(-ret));
+	free(r->locks);
 	free(r);
 	return ret;
 }

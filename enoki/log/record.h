@@ -5,7 +5,8 @@
  * h->invoke (every callback the engine makes into the policy) and h->ops
  * (every enoki_* call the policy makes), logging each callback's entry
  * and arguments, each call with its arguments and the value the engine
- * returned, and each callback's return value.  The engine does not know
+ * returned, each lock taken or released (through the host's lock hook),
+ * and each callback's return value.  The engine does not know
  * it is being recorded.  Events carry the engine's time (h->ops->now at
  * callback entry) and the CPU the callback runs on.
  *

@@ -12,7 +12,11 @@
  * returns, the next recorded event must be its return, with the same
  * value.  Calls the log does not hold (pid, CPU count, this CPU, mask
  * tests) are answered from the log's own data; storage is the host
- * layer's, as in the simulator.
+ * layer's, as in the simulator.  Locks arrive through the host's lock
+ * hook and are checked like actions: each lock is named by the order of
+ * its first use in this run, which must be the id the log holds, so a
+ * build that takes locks in another order diverges at the first lock
+ * event that differs.
  *
  * The first difference is a divergence.  The policy may still be inside
  * its callback then; it gets harmless answers (fallback()) until it
@@ -24,9 +28,7 @@
  * an error naming the byte offset.
  *
  * Limits: one replay per process at a time (the host layer is global);
- * a log with lost events replays only up to the first loss; lock order
- * is not checked (TODO(enoki_lock does not reach the engines; needs a
- * lock hook in enoki/host, then compare LOCK/UNLOCK events)).
+ * a log with lost events replays only up to the first loss.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -87,6 +89,9 @@ struct replay {
 		struct enoki_timer *t;
 	} timers[MAX_TIMERS];
 	unsigned int nr_timers;
+
+	struct enoki_lock **locks;	/* by id: order of first use */
+	u32 nr_locks, cap_locks;
 };
 
 /* ---- tasks ---------------------------------------------------------------- */
@@ -556,6 +561,37 @@ static void rp_error(struct enoki_host *h, const char *text)
 	action(h, ENOKI_EV_ERROR, enoki_log_pack_text(text, a), a);
 }
 
+/* The id of @l by order of first use, as the recorder numbers them
+ * (ENOKI_LOG_NO_TASK if out of memory: a divergence, never a match). */
+static u64 rp_lock_id(struct replay *rp, struct enoki_lock *l)
+{
+	struct enoki_lock **n;
+	u32 i;
+
+	for (i = 0; i < rp->nr_locks; i++)
+		if (rp->locks[i] == l)
+			return i;
+	if (rp->nr_locks == rp->cap_locks) {
+		u32 cap = rp->cap_locks ? 2 * rp->cap_locks : 16;
+
+		n = realloc(rp->locks, cap * sizeof(*n));
+		if (!n)
+			return ENOKI_LOG_NO_TASK;
+		rp->locks = n;
+		rp->cap_locks = cap;
+	}
+	rp->locks[rp->nr_locks] = l;
+	return rp->nr_locks++;
+}
+
+/* The host's lock hook: each take and release is an action. */
+static void rp_lock(struct enoki_host *h, struct enoki_lock *l, bool take)
+{
+	u64 id = rp_lock_id(rp_of(h), l);
+
+	action(h, take ? ENOKI_EV_LOCK : ENOKI_EV_UNLOCK, 1, &id);
+}
+
 static const struct enoki_host_ops replay_ops = {
 	.task_pid = rp_task_pid,
 	.task_weight = rp_task_weight,
@@ -894,6 +930,7 @@ int enoki_replay_run(const struct enoki_replay_opts *o,
 
 	/* the host, then the events in order */
 	enoki_host_init(&rp->h, o->policy, rp->info->nr_cpus, &replay_ops, rp);
+	rp->h.lock = rp_lock;
 	enoki_host_set(&rp->h);
 	t0 = now_seconds();
 	ret = replay_loop(rp);
@@ -909,6 +946,7 @@ int enoki_replay_run(const struct enoki_replay_opts *o,
 	enoki_host_set(NULL);
 	tasks_free(rp);
 	enoki_host_storage_reset();
+	free(rp->locks);
 close_log:
 	enoki_log_reader_close(rp->r);
 free_ring:
