@@ -49,8 +49,12 @@ struct bento_blkdev {
 /*
  * bento_blkdev_open_file - open an image file or a block device at @path
  * (O_RDWR, or O_RDONLY if @read_only).  Size is the file's or device's
- * size rounded down to whole blocks.  Returns 0, or -errno of open(2),
- * -EINVAL for a device smaller than one block.
+ * size rounded down to whole blocks.  The device is locked for the life of
+ * the handle (flock: exclusive for read-write, shared for read-only; O_EXCL
+ * for block devices), so a second mount, mkfs or fsck -y is refused.
+ * Returns 0, or -errno of open(2), -EBUSY if it is in use, -EINVAL for a
+ * device smaller than one block.  After a failed write or flush every later
+ * flush fails too (-EIO), so a lost commit is never reported as durable.
  */
 int bento_blkdev_open_file(const char *path, bool read_only,
 			   struct bento_blkdev **out);
@@ -235,5 +239,16 @@ void bento_log_set_level(int level);
 /* bento_log_use_syslog - send messages to syslog (daemon) instead of
  * stderr. */
 void bento_log_use_syslog(bool on);
+
+/*
+ * bento_log_capture_start - until _stop, hold the calling thread's error
+ * lines instead of printing them: the first is copied into @buf ("SUBSYS:
+ * message", @size bytes), later ones are counted (and printed only at
+ * debug level).  Other threads and levels print as usual.  A host uses it
+ * to fold a module's reason into its own one-line error.
+ * bento_log_capture_stop - end it; returns how many lines were held.
+ */
+void bento_log_capture_start(char *buf, size_t size);
+unsigned int bento_log_capture_stop(void);
 
 #endif /* BENTO_HOST_H */

@@ -44,13 +44,6 @@ static __thread char *cap_buf;
 static __thread size_t cap_size;
 static __thread unsigned int cap_count;
 
-/*
- * Declared for the hosts in bento/user/user.h (bento_host.h is not this
- * file's to change): see the essay, and user.h for the contracts.
- */
-void bento_log_capture_start(char *buf, size_t size);
-unsigned int bento_log_capture_stop(void);
-
 void bento_log_capture_start(char *buf, size_t size)
 {
 	cap_buf = size ? buf : NULL;

@@ -129,19 +129,6 @@ void bento_commit_stats(struct bento_commit *c, uint64_t *done,
  */
 int bento_sync_instance(struct bento_mount *m);
 
-/* ---- log capture (bento/lib/log.c) --------------------------------------- */
-
-/*
- * bento_log_capture_start - until _stop, hold the calling thread's
- * error lines instead of printing them: the first is copied into @buf
- * ("SUBSYS: message", @size bytes), later ones are counted (and printed
- * only at debug level).  Other threads and levels print as usual.
- * bento_log_capture_stop - end it; returns how many lines were held.
- * (Defined in bento/lib/log.c; they belong in bento_host.h.)
- */
-void bento_log_capture_start(char *buf, size_t size);
-unsigned int bento_log_capture_stop(void);
-
 /* ---- control socket (ctl.c) ------------------------------------------- */
 
 /* One line of /proc/self/mountinfo, the parts bento uses. */
