@@ -267,21 +267,33 @@ struct bento_fs_ops {
 	 * prepare - live upgrade, old build: write into @st everything the
 	 * successor needs (open handles, cached inode state, the running
 	 * journal transaction, ...).  No op is in flight.  After a
-	 * successful prepare the old build's fs_info is either handed over
-	 * (transfer succeeded: the host frees the old build without calling
-	 * destroy) or kept (transfer failed: the old build resumes).
-	 * Returns 0 or -ENOMEM.  NULL: the module cannot be upgraded from.
+	 * successful prepare the old build's state is either handed over
+	 * (the successor's transfer succeeded: the host then calls the old
+	 * build's abandon) or kept (transfer failed: the old build resumes
+	 * serving as if nothing happened).  Returns 0 or -ENOMEM.  NULL: the
+	 * module cannot be upgraded from.
 	 */
 	int (*prepare)(struct bento_sb *sb, struct bento_state *st);
 
 	/*
 	 * transfer - live upgrade, new build: rebuild sb->fs_info from @st
-	 * (which the previous build's prepare wrote) instead of init.
-	 * Returns 0, or -EPROTO for a record version it does not read, or
+	 * (which the previous build's prepare wrote) instead of init.  On
+	 * entry sb->fs_info is the old build's (not to be touched); set it
+	 * to the new state only on success.  Returns 0, or -EPROTO for a record version it does not read, or
 	 * another errno; on failure it leaves nothing allocated and the old
 	 * build keeps serving.  NULL: the module cannot be upgraded to.
 	 */
 	int (*transfer)(struct bento_sb *sb, const struct bento_state *st);
+
+	/*
+	 * abandon - live upgrade, old build, after the successor's transfer
+	 * succeeded: free the in-memory state @fs_info (the old value of
+	 * sb->fs_info; sb->fs_info is the successor's now) and drop the
+	 * buffer references it holds, WITHOUT writing anything: the
+	 * successor owns the device and whatever @st handed it.  Cannot
+	 * fail.  NULL: the host leaks the old state and says so.
+	 */
+	void (*abandon)(struct bento_sb *sb, void *fs_info);
 };
 
 /*
