@@ -39,6 +39,7 @@ CLEAN :=
 .PHONY: all deps demo check check-build test bench bench-fs clean format
 all: build-all
 
+include common/common.mk
 include bento/lib/lib.mk
 include bento/user/user.mk
 include bento/test/test.mk

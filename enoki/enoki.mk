@@ -8,11 +8,13 @@
 # enoki links the host layer's objects directly and -rdynamic, so policy
 # .so files resolve enoki_* from it.  It links enoki/log's library for
 # --record and `enoki replay`; log.mk, included after this file, has the
-# rule for it (its path is fixed: $(O)/lib/libenokilog.a).
+# rule for it (its path is fixed: $(O)/lib/libenokilog.a).  The host
+# layer's objects include common/'s (the build id reader, common.mk).
 
 ENOKI_HOST_SRCS := $(wildcard enoki/host/*.c)
 ENOKI_SIM_SRCS := $(wildcard enoki/sim/*.c)
-ENOKI_SIM_OBJS := $(ENOKI_HOST_SRCS:%.c=$(O)/%.o) $(ENOKI_SIM_SRCS:%.c=$(O)/%.o)
+ENOKI_SIM_OBJS := $(ENOKI_HOST_SRCS:%.c=$(O)/%.o) $(ENOKI_SIM_SRCS:%.c=$(O)/%.o) \
+	$(COMMON_OBJS)
 ENOKI_SIM_LIB := $(O)/lib/libenokisim.a
 ENOKI_SIM_LIBS := -ljansson -lm -ldl
 ENOKI_BIN := $(O)/bin/enoki

@@ -1,9 +1,10 @@
-# bento/lib: the userspace runtime shared by the FUSE host and test host.
+# bento/lib: the userspace runtime shared by the FUSE host and test host
+# (with common/'s objects folded in: common/common.mk).
 LIBBENTO_SRCS := $(wildcard bento/lib/*.c)
 LIBBENTO := $(O)/lib/libbento.a
 LIBBENTO_LIBS := -lpthread -ldl -lz -lxxhash
 
-$(LIBBENTO): $(LIBBENTO_SRCS:%.c=$(O)/%.o)
+$(LIBBENTO): $(LIBBENTO_SRCS:%.c=$(O)/%.o) $(COMMON_OBJS)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 

@@ -18,14 +18,13 @@
  *   3. Check api_version against BENTO_API_VERSION and that the
  *      mandatory ops (init, destroy, lookup, getattr) are there.
  *   4. The build id: the ELF NT_GNU_BUILD_ID note of the object holding
- *      the descriptor (found with dl_iterate_phdr by address), or, if it
+ *      the descriptor (common/buildid.c, shared with Enoki), or, if it
  *      has none, the hex XXH64 of the file's bytes.
  *
  * Every refusal logs one line naming the file and the reason and returns
  * -ENOEXEC (-ENOENT if there is no such file).
  */
 #include <dlfcn.h>
-#include <elf.h>
 #include <fcntl.h>
 #include <link.h>
 #include <stdio.h>
@@ -33,81 +32,12 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "../../common/buildid.h"
 #include "bento_host.h"
 
 #define BENTO_LOG_MOD "bento"
 
 /* ---- build id --------------------------------------------------------------- */
-
-struct build_id_search {
-	uintptr_t addr;		/* an address inside the object */
-	char *hex;		/* out: 40 hex digits + NUL */
-	bool found;
-};
-
-static void hex_encode(char *out, size_t outsize, const uint8_t *p,
-		       size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n && 2 * i + 2 < outsize; i++) {
-		out[2 * i] = digits[p[i] >> 4];
-		out[2 * i + 1] = digits[p[i] & 15];
-	}
-	out[2 * i] = '\0';
-}
-
-/* Look for NT_GNU_BUILD_ID in one PT_NOTE segment. */
-static bool note_build_id(const uint8_t *p, size_t size, char *hex)
-{
-	size_t off = 0;
-
-	while (size - off >= sizeof(ElfW(Nhdr))) {
-		const ElfW(Nhdr) *nh = (const void *)(p + off);
-		size_t namesz = (nh->n_namesz + 3) & ~(size_t)3;
-		size_t descsz = (nh->n_descsz + 3) & ~(size_t)3;
-		const uint8_t *name = p + off + sizeof(*nh);
-
-		if (namesz > size - off - sizeof(*nh) ||
-		    descsz > size - off - sizeof(*nh) - namesz)
-			return false;
-		if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 &&
-		    memcmp(name, "GNU", 4) == 0 && nh->n_descsz > 0) {
-			hex_encode(hex, 41, name + namesz, nh->n_descsz);
-			return true;
-		}
-		off += sizeof(*nh) + namesz + descsz;
-	}
-	return false;
-}
-
-static int build_id_cb(struct dl_phdr_info *info, size_t size, void *arg)
-{
-	struct build_id_search *bs = arg;
-	bool inside = false;
-	int i;
-
-	for (i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		uintptr_t start = info->dlpi_addr + ph->p_vaddr;
-
-		if (ph->p_type == PT_LOAD && bs->addr >= start &&
-		    bs->addr < start + ph->p_memsz)
-			inside = true;
-	}
-	if (!inside)
-		return 0;
-	for (i = 0; i < info->dlpi_phnum && !bs->found; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-
-		if (ph->p_type == PT_NOTE)
-			bs->found = note_build_id(
-				(const uint8_t *)(info->dlpi_addr + ph->p_vaddr),
-				ph->p_memsz, bs->hex);
-	}
-	return 1;
-}
 
 /* Hex XXH64 of the file at @path, for objects without a build id. */
 static int file_hash(const char *path, char *hex)
@@ -139,7 +69,7 @@ static int file_hash(const char *path, char *hex)
 	h = XXH64_digest(xs);
 	for (i = 0; i < 8; i++)
 		digest[i] = (uint8_t)(h >> (56 - 8 * i));
-	hex_encode(hex, 41, digest, 8);
+	common_hex(hex, 41, digest, 8);
 out_free:
 	XXH64_freeState(xs);
 out_close:
@@ -149,14 +79,13 @@ out_close:
 
 static void module_build_id(struct bento_loaded_module *lm, const char *file)
 {
-	struct build_id_search bs = {
-		.addr = (uintptr_t)lm->mod,
-		.hex = lm->build_id,
-	};
+	uint8_t id[20];
+	size_t len = common_build_id(lm->mod, id, sizeof(id));
 
-	dl_iterate_phdr(build_id_cb, &bs);
-	if (bs.found)
+	if (len) {
+		common_hex(lm->build_id, sizeof(lm->build_id), id, len);
 		return;
+	}
 	if (!file || file_hash(file, lm->build_id) != 0)
 		snprintf(lm->build_id, sizeof(lm->build_id), "unknown");
 }

@@ -6,84 +6,23 @@
  * every enoki_* call undefined: RTLD_NOW resolves them against the
  * executable (linked -rdynamic), so a policy calling something this host
  * lacks fails here with the symbol's name rather than later.  The .so's
- * GNU build id identifies the exact build in recordings.
+ * GNU build id (common/buildid.c) identifies the exact build.
  */
 #include <dlfcn.h>
-#include <elf.h>
 #include <errno.h>
-#include <link.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "../../common/buildid.h"
 #include "enoki_host.h"
-
-struct bid_search {
-	uintptr_t addr;
-	char *hex;
-	bool found;
-};
-
-static bool note_bid(const u8 *p, size_t size, char *hex)
-{
-	size_t off = 0;
-
-	while (size - off >= sizeof(ElfW(Nhdr))) {
-		const ElfW(Nhdr) *nh = (const void *)(p + off);
-		size_t namesz = (nh->n_namesz + 3) & ~(size_t)3;
-		size_t descsz = (nh->n_descsz + 3) & ~(size_t)3;
-		const u8 *desc = p + off + sizeof(*nh) + namesz;
-		u32 i;
-
-		if (namesz + descsz > size - off - sizeof(*nh))
-			return false;
-		if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 &&
-		    !memcmp(p + off + sizeof(*nh), "GNU", 4)) {
-			for (i = 0; i < nh->n_descsz && i < 20; i++)
-				sprintf(hex + 2 * i, "%02x", desc[i]);
-			return true;
-		}
-		off += sizeof(*nh) + namesz + descsz;
-	}
-	return false;
-}
-
-static int bid_cb(struct dl_phdr_info *info, size_t size, void *arg)
-{
-	struct bid_search *bs = arg;
-	bool inside = false;
-	int i;
-
-	for (i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		uintptr_t start = info->dlpi_addr + ph->p_vaddr;
-
-		if (ph->p_type == PT_LOAD && bs->addr >= start &&
-		    bs->addr < start + ph->p_memsz)
-			inside = true;
-	}
-	if (!inside)
-		return 0;
-	for (i = 0; i < info->dlpi_phnum && !bs->found; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-
-		if (ph->p_type == PT_NOTE)
-			bs->found = note_bid((const u8 *)(info->dlpi_addr +
-							  ph->p_vaddr),
-					     ph->p_memsz, bs->hex);
-	}
-	return 1;
-}
 
 static void find_build_id(struct enoki_loaded_policy *lp)
 {
-	struct bid_search bs = {
-		.addr = (uintptr_t)lp->policy,
-		.hex = lp->build_id,
-	};
+	u8 id[20];
+	size_t len = common_build_id(lp->policy, id, sizeof(id));
 
-	lp->build_id[0] = '\0';
-	dl_iterate_phdr(bid_cb, &bs);
+	common_hex(lp->build_id, sizeof(lp->build_id), id, len);
 }
 
 int enoki_policy_open(const char *what, const char *sched_dir,

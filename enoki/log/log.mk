@@ -3,7 +3,8 @@
 #
 # Products:
 #   $(O)/lib/libenokilog.a   log reader/writer, recorder (record.h) and
-#                            replay engine (replay.h); link it with
+#                            replay engine (replay.h), with common/'s
+#                            objects folded in; link it with
 #                            $(LIBENOKILOG_LIBS).  The path is fixed, so
 #                            enoki/enoki.mk (included before this file)
 #                            may name it literally.
@@ -12,8 +13,9 @@ ENOKILOG_SRCS := $(wildcard enoki/log/*.c) $(wildcard enoki/replay/*.c)
 LIBENOKILOG := $(O)/lib/libenokilog.a
 LIBENOKILOG_LIBS := -lz -ldl
 
-$(LIBENOKILOG): $(ENOKILOG_SRCS:%.c=$(O)/%.o)
+$(LIBENOKILOG): $(ENOKILOG_SRCS:%.c=$(O)/%.o) $(COMMON_OBJS)
 	@mkdir -p $(dir $@)
+	@rm -f $@
 	$(AR) rcs $@ $^
 
 ALL += $(LIBENOKILOG)
