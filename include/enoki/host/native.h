@@ -60,6 +60,9 @@ struct scx_exit_task_args {
 #define ENOKI_WAKE_FORK 0x04
 #define ENOKI_WAKE_TTWU 0x08
 #define ENOKI_WAKE_SYNC 0x10
+/* deq_flags (dequeue, quiescent), as SCX_DEQ_* of the 7.x kernel */
+#define ENOKI_DEQ_SLEEP (1ULL << 0)
+#define ENOKI_DEQ_SCHED_CHANGE (1ULL << 33)	/* property change */
 /* kick flags */
 #define ENOKI_KICK_IDLE (1ULL << 0)
 #define ENOKI_KICK_PREEMPT (1ULL << 1)
