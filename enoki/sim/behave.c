@@ -241,9 +241,7 @@ static void on_renice(struct enoki_sim *s, struct sim_group *g)
 		if (p->g != g || p->state == SIM_T_DEAD)
 			continue;
 		p->nice = g->spec->renice_to;
-		p->weight = sim_nice_weight(p->nice);
-		s->cur_cpu = p->cpu;
-		enoki_call_set_weight(&s->host, p->cpu, &p->t, p->weight);
+		sim_set_weight(s, p, sim_nice_weight(p->nice));
 	}
 }
 

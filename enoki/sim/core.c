@@ -38,8 +38,17 @@
  *
  * Not modelled: SMT and LLC topology (select_cpu_dfl: prev if idle, then
  * any idle CPU, ignoring WAKE_SYNC), other sched classes, migration
- * costs, ops.dequeue on priority changes (set_weight is called without
- * a dequeue/enqueue cycle), CPU hotplug after start.
+ * costs, the stopping/running pair around a running task's property
+ * change, CPU hotplug after start.
+ *
+ * Custody (kernel/sched/ext.c since "Fix ops.dequeue() semantics"): a
+ * task that ops.enqueue keeps, or that ops.enqueue/select_cpu insert
+ * into a user DSQ, is in the policy's custody and gets exactly one
+ * ops.dequeue when it leaves it: flags 0 when ops.dispatch inserts it
+ * into a local or the global DSQ or moves it to a local DSQ (called
+ * when the dispatch callback returns), SCHED_CHANGE when a renice takes
+ * it out of the queue (sim_set_weight) or the simulation ends while it
+ * waits.
  */
 #include <assert.h>
 #include <errno.h>
@@ -363,8 +372,10 @@ static void dispatch_to(struct enoki_sim *s, struct sim_task *p, u64 dsq_id,
 	}
 }
 
-/* Move the first task of @d that may run on @cpu to its local DSQ. */
-static bool consume(struct enoki_sim *s, struct sim_dsq *d, s32 cpu)
+/* Move the first task of @d that may run on @cpu to its local DSQ;
+ * returns it, or NULL. */
+static struct sim_task *consume(struct enoki_sim *s, struct sim_dsq *d,
+				s32 cpu)
 {
 	struct sim_task *p;
 
@@ -374,9 +385,53 @@ static bool consume(struct enoki_sim *s, struct sim_dsq *d, s32 cpu)
 		dsq_remove(p);
 		p->cpu = cpu;
 		dsq_add(s, &s->cpus[cpu].local, p, 0, false);
-		return true;
+		return p;
 	}
-	return false;
+	return NULL;
+}
+
+/* ---- custody and ops.dequeue ----------------------------------------------- */
+
+/* Local DSQs and the global one: a task there is out of the policy's
+ * hands.  A task in a user DSQ, or held after ops.enqueue, is in its
+ * custody and owes it one ops.dequeue when it leaves. */
+static bool dsq_terminal(u64 dsq_id)
+{
+	return dsq_id == ENOKI_DSQ_LOCAL || dsq_id == ENOKI_DSQ_GLOBAL ||
+	       (dsq_id & ENOKI_DSQ_LOCAL_ON) == ENOKI_DSQ_LOCAL_ON;
+}
+
+/* @p left custody during ops.dispatch (inserted into a terminal DSQ, or
+ * moved from a user DSQ to a local one): its ops.dequeue(p, 0) runs when
+ * the dispatch callback returns (flush_dequeues), never nested in it. */
+static void custody_end_dispatch(struct enoki_sim *s, struct sim_task *p)
+{
+	if (!p->custody)
+		return;
+	p->custody = false;
+	p->deq_next = NULL;
+	if (s->deq_last)
+		s->deq_last->deq_next = p;
+	else
+		s->deq_first = p;
+	s->deq_last = p;
+}
+
+static void flush_dequeues(struct enoki_sim *s, s32 cpu)
+{
+	struct sim_task *p;
+
+	while ((p = s->deq_first)) {
+		s->deq_first = p->deq_next;
+		if (!s->deq_first)
+			s->deq_last = NULL;
+		p->deq_next = NULL;
+		if (s->host.ejected)
+			continue;
+		ctx_enter(s, CTX_OTHER, cpu, p);
+		enoki_call_dequeue(&s->host, cpu, &p->t, 0);
+		ctx_leave(s);
+	}
 }
 
 /* ---- running and accounting -------------------------------------------- */
@@ -454,6 +509,7 @@ static void do_enqueue(struct enoki_sim *s, struct sim_task *p, u64 flags)
 	if (!p->ddsp && enoki_host_has(&s->host, ENOKI_CALL_ENQUEUE) &&
 	    !s->host.ejected) {
 		p->in_bpf = true;
+		p->custody = true;
 		ctx_enter(s, CTX_ENQUEUE, p->cpu, p);
 		enoki_call_enqueue(&s->host, p->cpu, &p->t, flags);
 		ctx_leave(s);
@@ -463,6 +519,8 @@ static void do_enqueue(struct enoki_sim *s, struct sim_task *p, u64 flags)
 	}
 	if (p->ddsp) {
 		p->ddsp = false;
+		/* from enqueue or select_cpu: only a user DSQ is custody */
+		p->custody = !dsq_terminal(p->ddsp_id);
 		dispatch_to(s, p, p->ddsp_id, flags | p->ddsp_flags,
 			    p->ddsp_vtime, p->cpu);
 		return;
@@ -494,6 +552,7 @@ static bool balance(struct enoki_sim *s, struct sim_cpu *c,
 		ctx_enter(s, CTX_DISPATCH, c->id, NULL);
 		enoki_call_dispatch(&s->host, c->id, dprev ? &dprev->t : NULL);
 		ctx_leave(s);
+		flush_dequeues(s, c->id);
 		if (s->host.ejected)
 			return false;
 		if (prev_runnable && prev->slice) {
@@ -645,6 +704,43 @@ void sim_wake(struct enoki_sim *s, struct sim_task *p, s32 waker_cpu,
 
 /* The running task of @c blocks (sleep) or exits: dequeue callbacks now,
  * schedule, and for an exit, exit_task and free its storage. */
+/*
+ * sim_set_weight - set_user_nice's sched_change around ops.set_weight.  A
+ * queued task (runnable, not running) is dequeued first (ops.dequeue with
+ * SCHED_CHANGE if it is in the policy's custody, then ops.quiescent, and
+ * it leaves whatever DSQ holds it) and enqueued again afterwards
+ * (ops.runnable, then ops.enqueue), as dequeue_task_scx and
+ * enqueue_task_scx do.  A sleeping task only gets set_weight; so does a
+ * running one (the kernel's stopping/running pair around it is not
+ * reproduced).
+ */
+void sim_set_weight(struct enoki_sim *s, struct sim_task *p, u32 weight)
+{
+	bool queued = p->state == SIM_T_RUNNABLE && !s->host.ejected;
+
+	ctx_enter(s, CTX_OTHER, p->cpu, p);
+	if (queued) {
+		if (p->custody) {
+			p->custody = false;
+			enoki_call_dequeue(&s->host, p->cpu, &p->t,
+					   ENOKI_DEQ_SCHED_CHANGE);
+		}
+		p->in_bpf = false;
+		enoki_call_quiescent(&s->host, p->cpu, &p->t, 0);
+		if (p->dsq)
+			dsq_remove(p);
+	}
+	p->weight = weight;
+	enoki_call_set_weight(&s->host, p->cpu, &p->t, weight);
+	if (!queued || s->host.ejected) {
+		ctx_leave(s);
+		return;
+	}
+	enoki_call_runnable(&s->host, p->cpu, &p->t, 0);
+	ctx_leave(s);
+	do_enqueue(s, p, 0);
+}
+
 static void block_curr(struct enoki_sim *s, struct sim_cpu *c)
 {
 	struct sim_task *p = c->curr;
@@ -879,6 +975,8 @@ static void insert(struct enoki_sim *s, struct sim_task *p, u64 dsq_id,
 		p->slice = slice ? slice : p->slice ? p->slice : 1;
 		if (by_vtime)
 			p->vtime = vtime;
+		if (dsq_terminal(dsq_id))
+			custody_end_dispatch(s, p);
 		dispatch_to(s, p, dsq_id, flags, by_vtime, s->cur_cpu);
 		return;
 	default:
@@ -902,6 +1000,7 @@ static void op_dsq_insert_vtime(struct enoki_host *h, struct task_struct *p,
 static bool op_dsq_move_to_local(struct enoki_host *h, u64 id)
 {
 	struct enoki_sim *s = of(h);
+	struct sim_task *p;
 	struct sim_dsq *d;
 
 	if (s->ctx != CTX_DISPATCH) {
@@ -919,7 +1018,10 @@ static bool op_dsq_move_to_local(struct enoki_host *h, u64 id)
 			 (unsigned long long)id);
 		return false;
 	}
-	return consume(s, d, s->cur_cpu);
+	p = consume(s, d, s->cur_cpu);
+	if (p)
+		custody_end_dispatch(s, p);
+	return p != NULL;
 }
 
 static s32 op_dsq_nr_queued(struct enoki_host *h, u64 id)
@@ -1242,6 +1344,13 @@ static void finish(struct enoki_sim *s)
 		if (p->state == SIM_T_DEAD)
 			continue;
 		ctx_enter(s, CTX_OTHER, p->cpu, p);
+		/* unloading moves every task out of sched_ext through a
+		 * property change: custody ends with ops.dequeue */
+		if (p->custody && p->state == SIM_T_RUNNABLE) {
+			p->custody = false;
+			enoki_call_dequeue(&s->host, p->cpu, &p->t,
+					   ENOKI_DEQ_SCHED_CHANGE);
+		}
 		enoki_call_exit_task(&s->host, p->cpu, &p->t, false);
 		ctx_leave(s);
 	}

@@ -109,6 +109,9 @@ struct sim_task {
 	struct sim_dsq *dsq;		/* queued on, or NULL */
 	struct sim_task *qprev, *qnext;
 	bool in_bpf;			/* enqueued, held by the policy */
+	bool custody;			/* in the policy's custody: held, or
+					 * in a user DSQ; owes ops.dequeue */
+	struct sim_task *deq_next;	/* pending ops.dequeue(p, 0) */
 	bool ddsp;			/* direct dispatch pending */
 	bool ddsp_vtime;
 	u64 ddsp_id, ddsp_slice, ddsp_vtime_val, ddsp_flags;
@@ -217,6 +220,8 @@ struct enoki_sim {
 	s32 cur_cpu;
 	struct sim_task *ctx_task;
 	u32 nr_dsp;			/* inserts in this dispatch call */
+	struct sim_task *deq_first, *deq_last;	/* left custody during
+						 * ops.dispatch */
 
 	struct sim_timer *timers;
 	u32 nr_timers;
@@ -242,6 +247,9 @@ void sim_wake(struct enoki_sim *s, struct sim_task *p, s32 waker_cpu,
 struct sim_task *sim_task_new(struct enoki_sim *s, struct sim_group *g,
 			      u32 gidx, s32 parent_cpu, bool fork);
 void sim_deliver_msg(struct enoki_sim *s, s32 cpu, const struct enoki_msg *m);
+/* A property change (set_user_nice): the kernel's sched_change cycle
+ * around ops.set_weight for a queued task (core.c). */
+void sim_set_weight(struct enoki_sim *s, struct sim_task *p, u32 weight);
 
 /* behave.c */
 void sim_behave_start(struct enoki_sim *s);

@@ -3,7 +3,8 @@
  * with a small policy of its own: local DSQ before global before
  * dispatch, affinity, slice expiry, keep-running, kick preemption,
  * direct dispatch from select_cpu, idle CPU picks, FIFO fairness, the
- * watchdog, enoki_error, and determinism.
+ * watchdog, enoki_error, determinism, and custody: ops.dequeue when a
+ * task leaves the policy's hands (dispatch, renice, the end).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -447,6 +448,190 @@ static void test_determinism(void **state)
 	assert_int_not_equal(h1, h3);
 }
 
+/* ---- custody and ops.dequeue ---------------------------------------------- */
+
+#define TRACE_MAX 200000
+
+enum { TR_ENQ = 1, TR_DEQ, TR_QUIESCENT, TR_RUNNABLE, TR_WEIGHT, TR_RUNNING };
+
+static struct tr_ev {
+	s32 pid;
+	int kind;
+	u64 flags;
+} trace[TRACE_MAX];
+static int nr_trace;
+static bool in_dispatch, dsq_global;
+static int deq_nested;
+
+static void tr(struct task_struct *p, int kind, u64 flags)
+{
+	if (nr_trace < TRACE_MAX)
+		trace[nr_trace++] = (struct tr_ev){ enoki_task_pid(p), kind,
+						    flags };
+}
+
+static s32 cu_init(void)
+{
+	nr_trace = 0;
+	deq_nested = 0;
+	return enoki_dsq_create(DSQ0);
+}
+
+static void cu_enqueue(struct task_struct *p, u64 flags)
+{
+	tr(p, TR_ENQ, flags);
+	enoki_dsq_insert(p, dsq_global ? ENOKI_DSQ_GLOBAL : DSQ0, 2 * MS,
+			 flags);
+}
+
+static void cu_dispatch(s32 cpu, struct task_struct *prev)
+{
+	in_dispatch = true;
+	enoki_dsq_move_to_local(DSQ0);
+	in_dispatch = false;
+}
+
+static void cu_dequeue(struct task_struct *p, u64 flags)
+{
+	if (in_dispatch)
+		deq_nested++;
+	tr(p, TR_DEQ, flags);
+}
+
+static void cu_quiescent(struct task_struct *p, u64 flags)
+{
+	tr(p, TR_QUIESCENT, flags);
+}
+
+static void cu_runnable(struct task_struct *p, u64 flags)
+{
+	tr(p, TR_RUNNABLE, flags);
+}
+
+static void cu_set_weight(struct task_struct *p, u32 weight)
+{
+	tr(p, TR_WEIGHT, weight);
+}
+
+static void cu_running(struct task_struct *p)
+{
+	tr(p, TR_RUNNING, 0);
+}
+
+static const struct enoki_ops cu_ops = { .init = cu_init,
+	.select_cpu = prev_select, .enqueue = cu_enqueue,
+	.dispatch = cu_dispatch, .dequeue = cu_dequeue,
+	.quiescent = cu_quiescent, .runnable = cu_runnable,
+	.set_weight = cu_set_weight, .running = cu_running };
+
+/* 6 hogs on 2 CPUs, reniced at 30 ms: most of them wait in DSQ0. */
+static const char cu_json[] = "{\"cpus\": 2, \"duration_ms\": 60, \"groups\": ["
+	"{\"name\": \"h\", \"kind\": \"hog\", \"count\": 6,"
+	" \"renice\": {\"at_ms\": 30, \"nice\": 5}}]}";
+
+/*
+ * Tasks inserted into a user DSQ by ops.enqueue are in the policy's
+ * custody: each enqueue is answered by exactly one dequeue, with flags 0
+ * when ops.dispatch moves the task to a local DSQ (after dispatch
+ * returns, never nested in it), SCHED_CHANGE for those still waiting when
+ * the run ends; the same policy inserting into the global DSQ (terminal)
+ * gets no dequeue at all.
+ */
+static void test_dequeue_dispatch(void **state)
+{
+	struct enoki_policy pol;
+	struct enoki_sim *s;
+	int rc, i, enq = 0, deq0 = 0, deq_change = 0, pid;
+	int owed[16] = { 0 };
+
+	dsq_global = false;
+	tp_init(&pol, &cu_ops);
+	s = tp_run(cu_json, &pol, &rc);
+	assert_int_equal(rc, 0);
+	assert_true(nr_trace < TRACE_MAX);
+	for (i = 0; i < nr_trace; i++) {
+		pid = trace[i].pid;
+		assert_true(pid > 0 && pid < 16);
+		if (trace[i].kind == TR_ENQ) {
+			enq++;
+			assert_int_equal(owed[pid], 0);	/* one at a time */
+			owed[pid] = 1;
+		} else if (trace[i].kind == TR_DEQ) {
+			assert_int_equal(owed[pid], 1);	/* only after enqueue */
+			owed[pid] = 0;
+			if (trace[i].flags == 0)
+				deq0++;
+			else if (trace[i].flags == ENOKI_DEQ_SCHED_CHANGE)
+				deq_change++;
+			else
+				fail();
+		} else if (trace[i].kind == TR_RUNNING) {
+			assert_int_equal(owed[pid], 0);	/* out of custody */
+		}
+	}
+	assert_true(enq > 20);
+	assert_true(deq0 > 10);
+	assert_true(deq_change >= 4);	/* the renice, and the end */
+	assert_int_equal(enq, deq0 + deq_change);
+	assert_int_equal(deq_nested, 0);
+	enoki_sim_destroy(s);
+
+	dsq_global = true;
+	tp_init(&pol, &cu_ops);
+	s = tp_run(cu_json, &pol, &rc);
+	assert_int_equal(rc, 0);
+	for (i = 0, enq = 0; i < nr_trace; i++) {
+		enq += trace[i].kind == TR_ENQ;
+		assert_int_not_equal(trace[i].kind, TR_DEQ);
+	}
+	assert_true(enq > 20);
+	enoki_sim_destroy(s);
+	dsq_global = false;
+}
+
+/*
+ * A renice is set_user_nice's sched_change: a queued task is taken out
+ * (dequeue with SCHED_CHANGE, as it is in custody, then quiescent), gets
+ * set_weight, and is put back (runnable, then enqueue); a running task
+ * gets set_weight alone.
+ */
+static void test_dequeue_renice(void **state)
+{
+	struct enoki_policy pol;
+	struct enoki_sim *s;
+	int rc, i, cycles = 0, alone = 0, renices = 0;
+	const u64 w5 = 33;	/* nice 5: 335 * 100 / 1024, rounded */
+
+	dsq_global = false;
+	tp_init(&pol, &cu_ops);
+	s = tp_run(cu_json, &pol, &rc);
+	assert_int_equal(rc, 0);
+	for (i = 0; i < nr_trace; i++) {
+		s32 pid = trace[i].pid;
+
+		if (trace[i].kind != TR_WEIGHT || trace[i].flags == 100)
+			continue;
+		renices++;
+		if (i >= 2 && i + 2 < nr_trace &&
+		    trace[i - 2].pid == pid && trace[i - 2].kind == TR_DEQ &&
+		    trace[i - 2].flags == ENOKI_DEQ_SCHED_CHANGE &&
+		    trace[i - 1].pid == pid && trace[i - 1].kind == TR_QUIESCENT &&
+		    trace[i + 1].pid == pid && trace[i + 1].kind == TR_RUNNABLE &&
+		    trace[i + 2].pid == pid && trace[i + 2].kind == TR_ENQ)
+			cycles++;
+		else if ((i == 0 || trace[i - 1].kind != TR_QUIESCENT) &&
+			 (i + 1 == nr_trace || trace[i + 1].kind != TR_RUNNABLE))
+			alone++;
+	}
+	assert_int_equal(renices, 6);
+	assert_int_equal(cycles, 4);	/* 6 hogs, 2 running */
+	assert_int_equal(alone, 2);
+	for (i = 0; i < nr_trace; i++)
+		if (trace[i].kind == TR_WEIGHT && trace[i].flags != 100)
+			assert_int_equal(trace[i].flags, w5);
+	enoki_sim_destroy(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -462,6 +647,8 @@ int main(void)
 		cmocka_unit_test(test_enoki_error),
 		cmocka_unit_test(test_bad_dsq),
 		cmocka_unit_test(test_determinism),
+		cmocka_unit_test(test_dequeue_dispatch),
+		cmocka_unit_test(test_dequeue_renice),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
