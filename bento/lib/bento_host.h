@@ -162,6 +162,15 @@ int bento_instance_mount(const struct bento_module *mod,
 int bento_instance_unmount(struct bento_instance *inst);
 
 /*
+ * bento_instance_set_module - make @mod serve @inst from now on (live
+ * upgrade, after @mod's transfer succeeded): inst->mod and the log_name
+ * of corruption reports, which must not point into an unloaded module.
+ * The caller keeps every op out meanwhile (the host's op lock).
+ */
+void bento_instance_set_module(struct bento_instance *inst,
+			       const struct bento_module *mod);
+
+/*
  * bento_instance_open / bento_instance_close - an instance with a device
  * and a cache but no module (mod NULL, nothing called), for tools such as
  * mkfs and fsck that use the buffer cache through inst->sb.  open takes

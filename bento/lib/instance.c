@@ -156,6 +156,13 @@ int bento_instance_mount(const struct bento_module *mod,
 	return 0;
 }
 
+void bento_instance_set_module(struct bento_instance *inst,
+			       const struct bento_module *mod)
+{
+	inst->mod = mod;
+	inst->log_name = mod->name ? mod->name : "bento";
+}
+
 int bento_instance_unmount(struct bento_instance *inst)
 {
 	if (!inst)
