@@ -39,6 +39,7 @@
  */
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -333,15 +334,48 @@ static void device_failed(const struct mount_args *a, int err,
 }
 
 /*
+ * has_fsck - true if a checker fsck.@name is next to this program or on
+ * $PATH, so that a corrupt-image message can point at it.
+ */
+static bool has_fsck(const char *name)
+{
+	char path[PATH_MAX + BENTO_NAME_MAX + 8], exe[PATH_MAX];
+	const char *env = getenv("PATH");
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *dir, *save = NULL, *copy;
+	bool found = false;
+
+	if (n > 0) {
+		exe[n] = '\0';
+		dir = strrchr(exe, '/');
+		if (dir) {
+			*dir = '\0';
+			snprintf(path, sizeof(path), "%s/fsck.%s", exe, name);
+			if (access(path, X_OK) == 0)
+				return true;
+		}
+	}
+	copy = strdup(env ? env : "");
+	for (dir = strtok_r(copy, ":", &save); dir && !found;
+	     dir = strtok_r(NULL, ":", &save)) {
+		snprintf(path, sizeof(path), "%s/fsck.%s", dir, name);
+		found = access(path, X_OK) == 0;
+	}
+	free(copy);
+	return found;
+}
+
+/*
  * The one line for a module whose init failed with @err.  @why: the
  * first error line it logged ("xv6fs: device: not an xv6fs image"), or
  * "".  The module says "device" for the device it cannot name; the host
- * names it, so that word goes.
+ * names it, so that word goes.  A corrupt image points at fsck.NAME when
+ * there is one.
  */
 static void init_failed(const struct mount_args *a, const char *name,
 			int err, const char *why, const char *opts)
 {
-	const char *hint = err == -EUCLEAN ? " (run fsck." : "";
+	bool hint = err == -EUCLEAN && has_fsck(name);
 	size_t nlen = strlen(name);
 
 	if (why[0] && strncmp(why, name, nlen) == 0 &&
@@ -349,8 +383,9 @@ static void init_failed(const struct mount_args *a, const char *name,
 		why += nlen + 2;
 		if (strncmp(why, "device: ", 8) == 0)
 			why += 8;
-		bento_user_err("%s: %s: %s%s%s%s", a->device, name, why, hint,
-			       hint[0] ? name : "", hint[0] ? ")" : "");
+		bento_user_err("%s: %s: %s%s%s%s", a->device, name, why,
+			       hint ? " (run fsck." : "", hint ? name : "",
+			       hint ? ")" : "");
 	} else if (why[0]) {
 		/* A runtime line ("bento: PATH: read failed ..."). */
 		fprintf(stderr, "%s\n", why);
@@ -361,8 +396,9 @@ static void init_failed(const struct mount_args *a, const char *name,
 		bento_user_err("%s: not %s %s image", a->device, article(name),
 			       name);
 	} else if (err == -EUCLEAN) {
-		bento_user_err("%s: %s image is corrupt (run fsck.%s)",
-			       a->device, name, name);
+		bento_user_err("%s: %s image is corrupt%s%s%s", a->device, name,
+			       hint ? " (run fsck." : "", hint ? name : "",
+			       hint ? ")" : "");
 	} else {
 		bento_user_err("%s: %s: mount failed: %s", a->device, name,
 			       strerror(-err));
