@@ -15,10 +15,27 @@
  * Commit runs in the thread that ends the last op in flight, when the log
  * is nearly full, somebody asked (fsync, sync, unmount), or the
  * transaction is older than XV6_COMMIT_AGE seconds.  Protocol (see
- * docs/xv6fs-format.md): write the blocks to the log area and the header
- * with a crc over both, flush (commit point), write the blocks home,
- * flush, clear the header.  A failed commit makes the error sticky: every
- * later op fails with -EIO rather than risk a half-installed state.
+ * docs/xv6fs-format.md):
+ *
+ *   0. if the previous commit's header clear may not be durable yet,
+ *      flush, so no crash can pair that header with new log blocks;
+ *   1. write the blocks to the log area; flush;
+ *   2. write the header (count, seq, crc over header and blocks); flush:
+ *      the commit point;
+ *   3. write the blocks home; flush;
+ *   4. write the header with count 0 (durable by the next flush).
+ *
+ * The barriers, not the crc, are what make a torn commit impossible: a
+ * durable header always describes durable log blocks.  The crc cannot do
+ * it alone: an inode-table block (16 inodes, each ending in the CRC-32 of
+ * its first 252 bytes) or block 0 (likewise the superblock) contributes
+ * to a CRC-32 only through which of its 256-byte slots are zero, not
+ * through their contents, so a stale log block of another such block
+ * with the same pattern passes the check.  The crc still catches a header
+ * torn from its blocks by media errors or foreign writes.
+ *
+ * A failed commit makes the error sticky: every later op fails with -EIO
+ * rather than risk a half-installed state.
  *
  * Limits: commits are synchronous in the committing op's thread; there is
  * no checkpointing beyond the single transaction in the log.
@@ -206,25 +223,29 @@ static uint32_t slot_of(const struct xv6_log *log, uint64_t blockno)
 }
 
 /*
- * commit - write the running transaction to the log, install it, and
- * start a new one.  Caller set log->committing; no op is in flight and no
- * lock is held.
+ * commit - write the running transaction to the log and install it.
+ * Caller set log->committing; no op is in flight and no lock is held.
+ * The transaction's fields are ours until committing is cleared; the
+ * bookkeeping other threads read (count, seq, committed, nfreed, the
+ * clear counters) is left to commit_locked, under the lock.
+ * @flush_first: a header clear may not be durable yet (step 0).  Sets
+ * *@cleared when it wrote a header clear.  Returns 0 or -EIO.
  */
-static int commit(struct xv6_fs *fs)
+static int commit(struct xv6_fs *fs, bool flush_first, bool *cleared)
 {
 	struct xv6_log *log = &fs->log;
 	uint8_t *hdr = log->scratch, *data = hdr + XV6_BLOCK_SIZE;
 	uint32_t i;
 	int err = 0;
 
-	/* 1. Deferred frees become bitmap changes of this transaction. */
+	*cleared = false;
+	/* Deferred frees become bitmap changes of this transaction. */
 	for (i = 0; i < log->nfreed; i++)
 		xv6_bfree_commit(fs, &log->freed[i]);
-	log->nfreed = 0;
 	if (log->count == 0)
-		goto done;
+		return 0;
 
-	/* 2. Log data blocks and the header with its crc; flush. */
+	/* The log blocks and the header with its crc, in memory. */
 	memset(hdr, 0, XV6_BLOCK_SIZE);
 	for (i = 0; i < log->count; i++) {
 		/* A buffer we hold a reference to keeps its block. */
@@ -235,20 +256,29 @@ static int commit(struct xv6_fs *fs)
 				     XV6_BLOCK_SIZE);
 		if (err)
 			goto fail;
-		put_le32(hdr + HDR_BLOCK + 4 * i,
-			 (uint32_t)bento_buf_blockno(log->bufs[i]));
+		put_le32(hdr + HDR_BLOCK + 4 * i, (uint32_t)log->blocknos[i]);
 	}
 	put_le32(hdr, XV6_LOG_MAGIC);
 	put_le32(hdr + HDR_COUNT, log->count);
 	put_le64(hdr + HDR_SEQ, log->seq);
 	put_le32(hdr + HDR_CRC, log_crc(hdr, data, log->count));
-	err = bento_dev_write(fs->sb, fs->log_start, log->count + 1, hdr);
+
+	/* 0-2. Old clear durable; log blocks durable; then the header. */
+	if (flush_first)
+		err = bento_dev_flush(fs->sb);
+	if (!err)
+		err = bento_dev_write(fs->sb, fs->log_start + 1, log->count,
+				      data);
+	if (!err)
+		err = bento_dev_flush(fs->sb);
+	if (!err)
+		err = bento_dev_write(fs->sb, fs->log_start, 1, hdr);
 	if (!err)
 		err = bento_dev_flush(fs->sb);
 	if (err)
 		goto fail;
 
-	/* 3. Install home, flush, clear the header. */
+	/* 3-4. Install home, flush, clear the header. */
 	for (i = 0; i < log->count && !err; i++)
 		err = bento_bwrite(log->bufs[i]);
 	if (!err)
@@ -259,14 +289,11 @@ static int commit(struct xv6_fs *fs)
 	}
 	if (err)
 		goto fail;
+	*cleared = true;
 
-done:
 	for (i = 0; i < log->count; i++)
 		bento_brelse(log->bufs[i]);
 	memset(log->slot, 0, sizeof(*log->slot) * log->nslot);
-	log->count = 0;
-	log->committed = log->seq;
-	log->seq++;
 	return 0;
 
 fail:
@@ -279,16 +306,29 @@ fail:
 static void commit_locked(struct xv6_fs *fs)
 {
 	struct xv6_log *log = &fs->log;
+	uint64_t clears = log->clears;
+	bool flush_first = log->clears_durable != clears, cleared;
 	int err;
 
 	BENTO_ASSERT(log->outstanding == 0 && !log->committing);
 	log->committing = true;
 	log->want_commit = false;
 	bento_mutex_unlock(&log->lock);
-	err = commit(fs);
+	err = commit(fs, flush_first, &cleared);
 	bento_mutex_lock(&log->lock);
-	if (err)
+	if (err) {
 		log->error = err;
+	} else {
+		/* A commit that wrote anything ran step 0: every clear
+		 * before it is durable. */
+		if (log->count)
+			log->clears_durable = clears;
+		log->clears += cleared;
+		log->nfreed = 0;
+		log->count = 0;
+		log->committed = log->seq;
+		log->seq++;
+	}
 	log->committing = false;
 	bento_cond_broadcast(&log->cond);
 }
@@ -437,7 +477,7 @@ out:
 int xv6_log_force(struct xv6_fs *fs)
 {
 	struct xv6_log *log = &fs->log;
-	uint64_t target;
+	uint64_t target, clears;
 	int err;
 
 	if (fs->read_only)
@@ -455,8 +495,16 @@ int xv6_log_force(struct xv6_fs *fs)
 		bento_cond_wait(&log->cond, &log->lock);
 	}
 	err = log->error;
+	clears = log->clears;
 	bento_mutex_unlock(&log->lock);
 	if (!err)
 		err = bento_dev_flush(fs->sb);
+	if (!err) {
+		/* That flush made every clear written before it durable. */
+		bento_mutex_lock(&log->lock);
+		if (log->clears_durable < clears)
+			log->clears_durable = clears;
+		bento_mutex_unlock(&log->lock);
+	}
 	return err;
 }

@@ -82,6 +82,9 @@ struct xv6_log {
 
 	struct xv6_extent *freed; /* blocks to free when the tx commits */
 	uint32_t nfreed, freed_cap;
+
+	uint64_t clears;	/* header clears written (log.c) */
+	uint64_t clears_durable; /* of them, known flushed */
 };
 
 struct xv6_inode;

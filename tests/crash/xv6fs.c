@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "bento_test.h"
+#include "../../fs/xv6fs/xv6fs_format.h"
 
 extern const struct bento_module bento_module_xv6fs;
 
@@ -418,6 +419,196 @@ static void wl_threads(struct wl *w)
 	}
 }
 
+/*
+ * "journal": commits whose log blocks are inode-table blocks full of
+ * live inodes, alternating between two such blocks at the same log
+ * position.  Each inode ends in the CRC-32 of its first 252 bytes, which
+ * makes such blocks indistinguishable to the journal's CRC-32: a commit
+ * torn between its header and its log blocks would pass the check with
+ * the previous commit's block in place, and replay would install it
+ * over the wrong home.  Its crash states are swept exhaustively around
+ * every journal write (sweep_states), not sampled.
+ */
+static void wl_journal(struct wl *w)
+{
+	uint64_t size[32] = { 0 };
+	char path[64];
+	unsigned int i, k;
+
+	/* Inodes 2..49: blocks of 16 inodes, all live, from inode 16 on. */
+	for (i = 0; i < 48 && !w->err; i++) {
+		snprintf(path, sizeof(path), "f%u", i);
+		WL_CHECK(w, bento_test_create(w->fs, path, 0644), "create",
+			 path);
+	}
+	WL_CHECK(w, bento_test_fsync(w->fs, "f0", 0), "fsync", "f0");
+	/* One block appended and fsync'd per commit: the bitmap and one
+	 * inode-table block, inodes 16.. and 32.. by turns. */
+	for (i = 0; i < 12 && !w->err; i++) {
+		k = (i % 2) * 16 + i / 2;
+		snprintf(path, sizeof(path), "f%u", 14 + k);
+		synced_append(w, path, 500 + k, &size[k], XV6_BLOCK_SIZE, true);
+	}
+}
+
+/* ---- the journal as written ----------------------------------------------- */
+
+static uint32_t le32_at(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static uint64_t le64_at(const uint8_t *p)
+{
+	return (uint64_t)le32_at(p) | (uint64_t)le32_at(p + 4) << 32;
+}
+
+#define HDR_COUNT_AT offsetof(struct xv6_disk_loghdr, count)
+#define HDR_CRC_AT offsetof(struct xv6_disk_loghdr, crc)
+#define HDR_BLOCK_AT offsetof(struct xv6_disk_loghdr, block)
+
+/* The count of a header block, 0 unless it has the magic. */
+static uint32_t hdr_count(const uint8_t *hdr)
+{
+	return le32_at(hdr) == XV6_LOG_MAGIC ? le32_at(hdr + HDR_COUNT_AT) : 0;
+}
+
+/*
+ * Check the journal as the recording holds it, against the crash model
+ * rather than at sampled cut points, so a protocol error shows on every
+ * run:
+ *
+ *   1. a committed header (count > 0) is written only after a barrier
+ *      that follows the last write of every log block it names, and its
+ *      crc covers them: a crash can never pair it with other log blocks;
+ *   2. a log block is written only while no header that may be durable
+ *      (the last one before the previous barrier, or any since) names it;
+ *   3. while a header names blocks, a write to one of their homes is the
+ *      install: the block's log copy;  below the data area, every write
+ *      is such an install (all metadata there is journaled);
+ *   4. every inode in a logged inode-table block has a good crc.
+ *
+ * Returns the number of committed transactions, or -1 after printing
+ * what is wrong.
+ */
+static long check_journal(struct bento_rec *rec, const uint8_t *base)
+{
+	const struct xv6_disk_super *sup = (const void *)base;
+	uint64_t log_start = le64_at((const uint8_t *)&sup->log_start);
+	uint64_t log_blocks = le64_at((const uint8_t *)&sup->log_blocks);
+	uint64_t it_start = le64_at((const uint8_t *)&sup->itable_start);
+	uint64_t it_blocks = le64_at((const uint8_t *)&sup->itable_blocks);
+	uint64_t data_start = le64_at((const uint8_t *)&sup->data_start);
+	uint64_t len = bento_rec_position(rec), i, k, ntx = 0;
+	uint64_t barrier = UINT64_MAX;	/* the last one, or none yet */
+	const uint8_t **slot = calloc(log_blocks, sizeof(*slot));
+	uint64_t *slot_at = calloc(log_blocks, sizeof(*slot_at));
+	const uint8_t *hdr = base + log_start * XV6_BLOCK_SIZE;
+	uint8_t *h = malloc(XV6_BLOCK_SIZE);
+	struct bento_rec_event ev;
+	uint32_t count, j, home, crc, live = hdr_count(hdr);
+	long ret = -1;
+
+	if (!slot || !slot_at || !h)
+		abort();
+	for (j = 0; j + 1 < log_blocks; j++) {
+		slot[j] = base + (log_start + 1 + j) * XV6_BLOCK_SIZE;
+		slot_at[j] = UINT64_MAX;	/* not written in this run */
+	}
+	count = live;
+	for (i = 0; i < len; i++) {
+		if (bento_rec_event(rec, i, &ev))
+			abort();
+		if (ev.flush) {
+			/* The last header written is durable now. */
+			barrier = i;
+			live = count;
+			continue;
+		}
+		if (ev.blockno > log_start &&
+		    ev.blockno < log_start + log_blocks) {
+			j = (uint32_t)(ev.blockno - log_start - 1);
+			if (j < live) {
+				printf("# journal: log entry %llu overwrites log block %u while a header that may be durable names it\n",
+				       (unsigned long long)i, j);
+				goto out;
+			}
+			slot[j] = ev.data;
+			slot_at[j] = i;
+			continue;
+		}
+		if (ev.blockno == log_start) {
+			hdr = ev.data;
+			count = hdr_count(hdr);
+			if (count > live)
+				live = count;	/* may be durable from now on */
+			if (count == 0)
+				continue;
+			ntx++;
+			memcpy(h, hdr, XV6_BLOCK_SIZE);
+			memset(h + HDR_CRC_AT, 0, 4);
+			crc = bento_crc32(0, h, XV6_BLOCK_SIZE);
+			for (j = 0; j < count; j++) {
+				if (barrier == UINT64_MAX || slot_at[j] == UINT64_MAX ||
+				    slot_at[j] > barrier) {
+					printf("# journal: log entry %llu commits log block %u with no barrier after the block's write\n",
+					       (unsigned long long)i, j);
+					goto out;
+				}
+				crc = bento_crc32(crc, slot[j], XV6_BLOCK_SIZE);
+			}
+			if (crc != le32_at(hdr + HDR_CRC_AT)) {
+				printf("# journal: log entry %llu: header crc does not match its log blocks\n",
+				       (unsigned long long)i);
+				goto out;
+			}
+			for (j = 0; j < count; j++) {
+				home = le32_at(hdr + HDR_BLOCK_AT + 4 * j);
+				if (home < it_start || home >= it_start + it_blocks)
+					continue;
+				for (k = 0; k < XV6_INODES_PER_BLOCK; k++) {
+					const uint8_t *di = slot[j] + k * XV6_INODE_SIZE;
+
+					if ((di[0] | di[1]) == 0 ||
+					    bento_crc32(0, di, XV6_INODE_CRC_LEN) ==
+					    le32_at(di + XV6_INODE_CRC_LEN))
+						continue;
+					printf("# journal: log entry %llu: inode %llu in the log copy of block %u has a bad crc\n",
+					       (unsigned long long)i,
+					       (unsigned long long)((home - it_start) *
+								    XV6_INODES_PER_BLOCK + k),
+					       home);
+					goto out;
+				}
+			}
+			continue;
+		}
+		for (j = 0; j < count; j++)
+			if (le32_at(hdr + HDR_BLOCK_AT + 4 * j) == ev.blockno)
+				break;
+		if (j < count) {
+			if (memcmp(slot[j], ev.data, XV6_BLOCK_SIZE)) {
+				printf("# journal: log entry %llu installs block %llu with contents other than its log copy\n",
+				       (unsigned long long)i,
+				       (unsigned long long)ev.blockno);
+				goto out;
+			}
+		} else if (ev.blockno < data_start) {
+			printf("# journal: log entry %llu writes metadata block %llu outside a commit's install\n",
+			       (unsigned long long)i,
+			       (unsigned long long)ev.blockno);
+			goto out;
+		}
+	}
+	ret = (long)ntx;
+out:
+	free(h);
+	free(slot_at);
+	free(slot);
+	return ret;
+}
+
 /* ---- checking one crash state ------------------------------------------- */
 
 struct run {
@@ -459,9 +650,9 @@ static int check_synced(struct run *r, struct bento_test_fs *fs,
 			return -EUCLEAN;
 		}
 		if (a.size < best->size) {
-			snprintf(why, whylen, "fsync'd %s: %llu bytes, fsync made %llu durable",
+			snprintf(why, whylen, "fsync'd %s: %llu bytes, fsync made %llu durable (returned at log entry %llu)",
 				 best->path, (unsigned long long)a.size,
-				 (unsigned long long)best->size);
+				 (unsigned long long)best->size, (unsigned long long)best->pos);
 			return -EUCLEAN;
 		}
 		buf = malloc(a.size ? a.size : 1);
@@ -608,17 +799,72 @@ static struct state *pick_states(struct run *r, unsigned int budget,
 	return v;
 }
 
+/*
+ * sweep_states - every state a crash around a journal write can leave:
+ * for each barrier whose preceding writes include a write to the log
+ * area, the cut just before it with every prefix of those writes (and
+ * two random subsets).  Deterministic: the seed of a prefix of length k
+ * is found by running recdev's generator.
+ */
+static struct state *sweep_states(struct run *r, uint64_t log_start,
+				  uint64_t log_blocks, unsigned int *n)
+{
+	uint64_t *bar, nbar, b, prev = 0, i, seed, pending, k;
+	struct bento_rec_event ev;
+	struct state *v = NULL;
+	size_t cap = 0, m = 0;
+	bool journal;
+
+	if (bento_rec_barriers(r->rec, &bar, &nbar))
+		abort();
+	for (b = 0; b < nbar; prev = bar[b] + 1, b++) {
+		journal = false;
+		for (i = prev; i < bar[b] && !journal; i++)
+			journal = !bento_rec_event(r->rec, i, &ev) &&
+				  !ev.flush && ev.blockno >= log_start &&
+				  ev.blockno < log_start + log_blocks;
+		if (!journal)
+			continue;
+		pending = bar[b] - prev;
+		if (m + pending + 3 > cap) {
+			cap = 2 * cap + pending + 64;
+			v = realloc(v, cap * sizeof(*v));
+			if (!v)
+				abort();
+		}
+		for (k = 0; k <= pending; k++) {
+			for (seed = 0;; seed++) {
+				uint64_t st = seed;
+
+				if (rng_next(&st) % (pending + 1) == k)
+					break;
+			}
+			v[m++] = (struct state){ bar[b], BENTO_CRASH_PREFIX,
+						 seed };
+		}
+		v[m++] = (struct state){ bar[b], BENTO_CRASH_RANDOM, b };
+		v[m++] = (struct state){ bar[b], BENTO_CRASH_RANDOM, ~b };
+	}
+	free(bar);
+	*n = (unsigned int)m;
+	return v;
+}
+
 /* ---- one workload, start to end -------------------------------------------- */
 
 static unsigned int run_workload(const char *name, void (*fn)(struct wl *),
-				 unsigned int budget, double deadline)
+				 bool sweep, unsigned int budget,
+				 double deadline)
 {
 	struct run r = { .name = name };
 	struct bento_blkdev *dev;
+	uint64_t rng = 4242, nb, log_start = 0, log_blocks = 0;
+	const struct xv6_disk_super *sup;
 	struct state *states;
 	struct wl w = { 0 };
 	unsigned int n, i, checked = 0;
-	uint64_t rng = 4242;
+	long ntx = -1;
+	void *base;
 	int err;
 
 	pthread_mutex_init(&r.o.lock, NULL);
@@ -640,6 +886,7 @@ static unsigned int run_workload(const char *name, void (*fn)(struct wl *),
 		err = bento_test_mount(&bento_module_xv6fs, dev, NULL, &w.fs);
 	if (err) {
 		tap_ok(false, "%s: setting up: %s", name, strerror(-err));
+		tap_ok(false, "%s: no crash states checked", name);
 		goto out;
 	}
 	w.rec = r.rec;
@@ -650,13 +897,26 @@ static unsigned int run_workload(const char *name, void (*fn)(struct wl *),
 	if (w.err || err) {
 		tap_ok(false, "%s: workload: %s", name,
 		       w.err ? w.what : strerror(-err));
+		tap_ok(false, "%s: no crash states checked", name);
 		goto out;
 	}
 	printf("# %s: %llu log entries, %zu fsyncs noted\n", name,
 	       (unsigned long long)bento_rec_position(r.rec), r.o.n);
 
+	/* The journal as written, against the protocol. */
+	if (bento_test_image_read(r.img_path, &base, &nb) == 0) {
+		sup = base;
+		log_start = le64_at((const uint8_t *)&sup->log_start);
+		log_blocks = le64_at((const uint8_t *)&sup->log_blocks);
+		ntx = check_journal(r.rec, base);
+		free(base);
+	}
+	tap_ok(ntx > 0, "%s: the journal's %ld commits are never torn, and install what they log",
+	       name, ntx);
+
 	/* Check the crash states. */
-	states = pick_states(&r, budget, &n, &rng);
+	states = sweep ? sweep_states(&r, log_start, log_blocks, &n) :
+			 pick_states(&r, budget, &n, &rng);
 	for (i = 0; i < n && r.fails < MAX_FAILS; i++) {
 		if (bento_test_now_ms() > deadline) {
 			printf("# %s: time budget spent after %u of %u states\n",
@@ -683,31 +943,51 @@ int main(void)
 	static const struct {
 		const char *name;
 		void (*fn)(struct wl *);
+		bool sweep;	/* all journal states, not a sample */
 	} workloads[] = {
-		{ "mixed", wl_mixed },
-		{ "bigfile", wl_bigfile },
-		{ "threads", wl_threads },
+		{ "mixed", wl_mixed, false },
+		{ "bigfile", wl_bigfile, false },
+		{ "threads", wl_threads, false },
+		{ "journal", wl_journal, true },
 	};
-	unsigned int total = 0, i, nw = 3;
+	unsigned int total = 0, i, nw = 4, nrun = 0, nsampled = 0, done = 0;
+	const char *only = getenv("XV6FS_CRASH_ONLY");
 	long budget = env_long("XV6FS_CRASH_STATES", 480);
 	double deadline = bento_test_now_ms() +
 		1000.0 * (double)env_long("XV6FS_CRASH_SECONDS", 150);
 	char prog[4096];
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("1..%u\n", nw + 1);
+	for (i = 0; i < nw; i++) {
+		if (only && strcmp(only, workloads[i].name))
+			continue;
+		nrun++;
+		nsampled += !workloads[i].sweep;
+	}
+	if (nrun == 0) {
+		fprintf(stderr, "crash_xv6fs: XV6FS_CRASH_ONLY=%s names no workload\n",
+			only);
+		return 2;
+	}
+	printf("1..%u\n", 2 * nrun + 1);
 	bento_log_set_level(BENTO_LOG_WARN);
 
 	/* The check needs fsck: its absence is a failure, not a skip. */
 	tap_ok(bento_test_tool_path("fsck.xv6fs", prog, sizeof(prog)) == 0,
 	       "fsck.xv6fs is built (%s)", prog);
 	/* Each workload gets an equal share of the time left. */
-	for (i = 0; i < nw; i++)
+	for (i = 0; i < nw; i++) {
+		if (only && strcmp(only, workloads[i].name))
+			continue;
 		total += run_workload(workloads[i].name, workloads[i].fn,
-				      (unsigned int)(budget / nw),
+				      workloads[i].sweep,
+				      (unsigned int)(budget /
+						     (nsampled ? nsampled : 1)),
 				      bento_test_now_ms() +
 				      (deadline - bento_test_now_ms()) /
-				      (double)(nw - i));
+				      (double)(nrun - done));
+		done++;
+	}
 	printf("# crash states checked: %u\n", total);
 	return tap_failed ? 1 : 0;
 }
