@@ -1,9 +1,12 @@
 /*
- * cmd_client.c - `bento status` and `bento umount`: clients of a mount's
- * control socket (ctl.c).
+ * cmd_client.c - `bento status`, `bento umount` and `bento upgrade`:
+ * clients of a mount's control socket (ctl.c).
  *
- * Both resolve MOUNTPOINT, find the daemon's socket, send one command and
- * read the key=value reply.  status formats it for people (or as JSON);
+ * Each resolves MOUNTPOINT, finds the daemon's socket, sends one command
+ * and reads the key=value reply.  upgrade sends "upgrade NEW.so" (the
+ * path made absolute: the daemon runs in /); with --all it loads NEW.so
+ * here to learn its file system's name and asks every Bento mount of
+ * that name (mount type fuse.bento.NAME), one after the other.  status formats it for people (or as JSON);
  * umount waits for the daemon's final result, which comes only after
  * everything is written back.
  *
@@ -411,12 +414,13 @@ static bool is_string_key(const char *key)
 {
 	static const char *const keys[] = {
 		"fs", "version", "build_id", "module", "device", "mountpoint",
-		"options", "error", NULL,
+		"options", "error", "last_error", NULL,
 	};
+	const char *dot = strchr(key, '.');
 	int i;
 
 	for (i = 0; keys[i]; i++)
-		if (strcmp(key, keys[i]) == 0)
+		if (strcmp(dot ? dot + 1 : key, keys[i]) == 0)
 			return true;
 	return false;
 }
@@ -451,15 +455,17 @@ static void iso_time(const char *val, char *buf, size_t size)
  */
 static void print_json(const char *reply)
 {
-	static const char *const groups[] = { "host", "op", "cache" };
+	static const char *const groups[] = {
+		"host", "op", "cache", "upgrade", "history",
+	};
 	char *copy = strdup(reply), *save = NULL, *line;
-	char *keys[256], *vals[256], iso[64];
+	char *keys[320], *vals[320], iso[64];
 	const char *sep = "";
 	int n = 0, i, g;
 
 	if (!copy)
 		return;
-	for (line = strtok_r(copy, "\n", &save); line && n < 256;
+	for (line = strtok_r(copy, "\n", &save); line && n < 320;
 	     line = strtok_r(NULL, "\n", &save)) {
 		char *eq = strchr(line, '=');
 
@@ -484,7 +490,7 @@ static void print_json(const char *reply)
 			printf(",\n  \"mount_time_iso\": \"%s\"", iso);
 		}
 	}
-	for (g = 0; g < 3; g++) {
+	for (g = 0; g < 5; g++) {
 		size_t glen = strlen(groups[g]);
 		const char *gsep = "";
 
@@ -503,6 +509,31 @@ static void print_json(const char *reply)
 	}
 	printf("\n}\n");
 	free(copy);
+}
+
+/* Upgrades: counts, downtimes, the last error, the builds served. */
+static void print_upgrades(const char *reply)
+{
+	unsigned long long i, done = get_u(reply, "upgrade.done");
+	char v[1100], key[32];
+
+	printf("  upgrades:   %llu done, %llu failed\n", done,
+	       get_u(reply, "upgrade.failed"));
+	if (done)
+		printf("  downtime:   last %llu us, min %llu, median %llu, max %llu us\n",
+		       get_u(reply, "upgrade.last_us"),
+		       get_u(reply, "upgrade.min_us"),
+		       get_u(reply, "upgrade.median_us"),
+		       get_u(reply, "upgrade.max_us"));
+	if (get(reply, "upgrade.last_error", v, sizeof(v))[0])
+		printf("  last failed upgrade: %s\n", v);
+	for (i = 1; i <= done; i++) {
+		snprintf(key, sizeof(key), "history.%llu", i);
+		if (!get(reply, key, v, sizeof(v))[0])
+			continue;	/* older than the daemon remembers */
+		printf("  history %llu: %s\n", i, strchr(v, ' ') ?
+		       strchr(v, ' ') + 1 : v);
+	}
 }
 
 static void print_human(const char *reply, bool all)
@@ -549,6 +580,7 @@ static void print_human(const char *reply, bool all)
 	       get_u(reply, "cache.evictions"));
 	printf("              %llu buffers cached, %llu dirty\n",
 	       get_u(reply, "cache.cached"), get_u(reply, "cache.dirty"));
+	print_upgrades(reply);
 	printf("  operations:%s\n", all ? "" : " (non-zero; -a for all)");
 	for (i = 0; i < BENTO_OPC_NR; i++) {
 		const char *name = bento_op_counter_name(i);
@@ -733,4 +765,196 @@ int bento_cmd_umount(int argc, char **argv)
 	}
 	free(reply);
 	return err ? BENTO_EXIT_FAIL : BENTO_EXIT_OK;
+}
+
+/* ---- upgrade ------------------------------------------------------------ */
+
+static const char upgrade_help[] =
+"Usage: bento upgrade [-t SECS] MOUNTPOINT NEW.so\n"
+"       bento upgrade --all [-t SECS] NEW.so\n"
+"\n"
+"Replace the build of the file system serving the Bento mount at MOUNTPOINT\n"
+"by the module NEW.so, without unmounting: open files stay open and no\n"
+"request fails.  The daemon loads NEW.so beside the serving build, checks\n"
+"it is a module of the same file system with a transfer op (and that the\n"
+"serving build has prepare), then holds new requests back, lets those in\n"
+"flight finish, has the old build export its state and the new one import\n"
+"it, and resumes on the new build.  If any step fails, the old build keeps\n"
+"serving and nothing is lost.\n"
+"\n"
+"Prints downtime_us=N (how long requests were held back, measured by the\n"
+"daemon) and a line naming the old and new builds.  `bento status` keeps\n"
+"the downtime statistics and the history of builds.\n"
+"\n"
+"Options:\n"
+"  -a, --all    upgrade every Bento mount of NEW.so's file system, one\n"
+"               at a time, a line each\n"
+"  -t SECS      how long to wait for each daemon (default 60)\n"
+"  -h, --help   show this help\n"
+"\n"
+"Only root and the user who mounted it may upgrade a mount.\n"
+"\n"
+"Exit status:\n"
+"  0   upgraded (with --all: every one, and there was at least one)\n"
+"  1   bad usage\n"
+"  32  not a Bento mount, its daemon did not answer, or the upgrade was\n"
+"      refused or failed (the old build still serves)\n";
+
+#define UPGRADE_TIMEOUT 60	/* seconds, default of upgrade -t */
+
+/*
+ * Ask the daemon of t to upgrade to @so (absolute).  Prints the result
+ * (@machine: the downtime_us= line too).  0 or -errno (reported).
+ */
+static int upgrade_one(struct target *t, const char *so, int timeout,
+		       bool machine)
+{
+	char cmd[PATH_MAX + 16], from[256], to[256], text[1100];
+	char serving[160];
+	char *reply;
+	int err;
+
+	err = locate(t);
+	if (err == -ENOTCONN) {
+		request_failed(t, -ECONNREFUSED, 0);
+		return err;
+	}
+	if (err)
+		return err;
+	snprintf(cmd, sizeof(cmd), "upgrade %s", so);
+	err = bento_ctl_request(t->sock, cmd, timeout * 1000, &reply);
+	if (err) {
+		request_failed(t, err, timeout);
+		free(reply);
+		return err;
+	}
+	if (!strstr(reply, "result=0\n")) {
+		get(reply, "error", text, sizeof(text));
+		if (strstr(text, "control socket") && strstr(text, "denied"))
+			reply_failed(t, text);
+		else if (get(reply, "serving", serving, sizeof(serving))[0])
+			bento_user_err("upgrade %s: %s; %s keeps serving",
+				       t->arg, text, serving);
+		else
+			bento_user_err("upgrade %s: %s", t->arg,
+				       text[0] ? text : "failed");
+		free(reply);
+		return -EIO;
+	}
+	if (machine)
+		printf("downtime_us=%llu\nprepare_us=%llu\ntransfer_us=%llu\n",
+		       get_u(reply, "downtime_us"), get_u(reply, "prepare_us"),
+		       get_u(reply, "transfer_us"));
+	printf("%s: %s -> %s, downtime %llu us (in-flight ops drained in %llu us)\n",
+	       t->path, get(reply, "from", from, sizeof(from)),
+	       get(reply, "to", to, sizeof(to)), get_u(reply, "downtime_us"),
+	       get_u(reply, "drain_us"));
+	fflush(stdout);
+	free(reply);
+	return 0;
+}
+
+/* --all: every Bento mount of NEW.so's file system, one at a time. */
+static int upgrade_all(const char *so, int timeout)
+{
+	struct bento_loaded_module *lm;
+	char fstype[96], name[64];
+	size_t n = 0, i, done = 0;
+	char **list;
+	int failed = 0;
+
+	/* The file system's name: load the module here, briefly. */
+	bento_log_set_level(BENTO_LOG_ERR);
+	if (bento_module_load(so, &lm))
+		return BENTO_EXIT_FAIL;		/* the loader said why */
+	snprintf(name, sizeof(name), "%s", lm->mod->name);
+	bento_module_unload(lm);
+	snprintf(fstype, sizeof(fstype), "fuse.bento.%s", name);
+
+	if (bento_mountinfo_bento(&list, &n)) {
+		bento_user_err("upgrade --all: cannot read /proc/self/mountinfo");
+		return BENTO_EXIT_FAIL;
+	}
+	for (i = 0; i < n; i++) {
+		struct target t = { 0 };
+
+		t.arg = list[i];
+		snprintf(t.path, sizeof(t.path), "%s", list[i]);
+		if (bento_mountinfo_find(t.path, &t.mi) ||
+		    strcmp(t.mi.fstype, fstype) != 0)
+			continue;
+		t.is_mount = true;
+		done++;
+		if (upgrade_one(&t, so, timeout, false))
+			failed++;
+	}
+	bento_mountinfo_free_list(list, n);
+	if (!done) {
+		bento_user_err("upgrade --all: no Bento mount of %s", name);
+		return BENTO_EXIT_FAIL;
+	}
+	if (failed)
+		bento_user_err("upgrade --all: %d of %zu mounts of %s failed (they serve on their old builds)",
+			       failed, done, name);
+	return failed ? BENTO_EXIT_FAIL : BENTO_EXIT_OK;
+}
+
+int bento_cmd_upgrade(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "all", no_argument, NULL, 'a' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct target t = { 0 };
+	char so[PATH_MAX];
+	int c, timeout = UPGRADE_TIMEOUT;
+	bool all = false;
+	char *end;
+	long v;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "hat:", longopts, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(upgrade_help, stdout);
+			return BENTO_EXIT_OK;
+		} else if (c == 'a') {
+			all = true;
+		} else if (c == 't') {
+			v = strtol(optarg, &end, 10);
+			if (!*optarg || *end || v < 1 || v > 86400) {
+				bento_user_err("upgrade: -t %s: bad value (want seconds, 1 to 86400)",
+					       optarg);
+				return BENTO_EXIT_USAGE;
+			}
+			timeout = (int)v;
+		} else {
+			if (optopt == 't')
+				bento_user_err("upgrade: -t needs a number of seconds");
+			else
+				bento_user_err("upgrade: unknown option '%s' (try bento upgrade --help)",
+					       argv[optind - 1]);
+			return BENTO_EXIT_USAGE;
+		}
+	}
+	if (argc - optind != (all ? 1 : 2)) {
+		bento_user_err(all ? "upgrade --all: need NEW.so only (try bento upgrade --help)" :
+			       "upgrade: need MOUNTPOINT NEW.so (try bento upgrade --help)");
+		return BENTO_EXIT_USAGE;
+	}
+
+	/* The daemon runs in /: it gets NEW.so as an absolute path. */
+	if (lexical_path(argv[argc - 1], so, sizeof(so))) {
+		bento_user_err("upgrade: %s: path too long", argv[argc - 1]);
+		return BENTO_EXIT_USAGE;
+	}
+	if (all)
+		return upgrade_all(so, timeout);
+
+	t.arg = argv[optind];
+	if (resolve(&t))
+		return BENTO_EXIT_FAIL;
+	return upgrade_one(&t, so, timeout, true) ? BENTO_EXIT_FAIL :
+						    BENTO_EXIT_OK;
 }

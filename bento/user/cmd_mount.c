@@ -656,6 +656,7 @@ static int serve(const struct mount_args *a, int report_fd)
 	fuse_session_destroy(m->se);
 	bento_module_unload(m->lm);
 	bento_ctl_finish(m->ctl, err);	/* last: `bento umount` returns */
+	bento_upgrade_free_stats(&m->upgrades);
 	pthread_rwlock_destroy(&m->op_lock);
 	free(m);
 	return err ? BENTO_EXIT_FAIL : BENTO_EXIT_OK;

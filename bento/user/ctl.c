@@ -18,6 +18,10 @@
  *   umount   unmount, and answer only once the daemon has flushed
  *            everything: the connection stays open until
  *            bento_ctl_finish() writes the final result
+ *   upgrade PATH
+ *            live upgrade to the module at PATH (upgrade.c); answers
+ *            from=, to=, downtime_us=, drain_us=, or error= and
+ *            serving= (the build that serves on) on failure
  *   help     the command names
  *
  * The control thread also turns SIGTERM, SIGINT and SIGHUP into a lazy
@@ -33,7 +37,8 @@
  *
  * Limits: one command per connection; a client gets 2 s to send its line.
  * The server handles connections one at a time, which is plenty for a
- * status tool.
+ * status tool, and means an upgrade never overlaps a status answer (so
+ * the upgrade statistics need no lock).
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -183,6 +188,55 @@ static int mountinfo_scan(const char *path, bool exact,
 	return err;
 }
 
+int bento_mountinfo_bento(char ***list, size_t *n)
+{
+	struct bento_mountinfo cur;
+	char *line = NULL, *mnt, **l = NULL, **nl, *dup;
+	size_t cap = 0, count = 0;
+	int err = 0;
+	FILE *f;
+
+	mnt = malloc(PATH_MAX);
+	f = mnt ? fopen("/proc/self/mountinfo", "re") : NULL;
+	if (!f) {
+		err = mnt ? -errno : -ENOMEM;
+		free(mnt);
+		return err;
+	}
+	while (!err && getline(&line, &cap, f) > 0) {
+		if (!parse_mountinfo(line, &cur, mnt) ||
+		    strncmp(cur.fstype, "fuse.bento.", 11) != 0)
+			continue;
+		nl = realloc(l, (count + 1) * sizeof(*l));
+		dup = nl ? strdup(mnt) : NULL;
+		if (nl)
+			l = nl;
+		if (!dup)
+			err = -ENOMEM;
+		else
+			l[count++] = dup;
+	}
+	free(line);
+	free(mnt);
+	fclose(f);
+	if (err) {
+		bento_mountinfo_free_list(l, count);
+		return err;
+	}
+	*list = l;
+	*n = count;
+	return 0;
+}
+
+void bento_mountinfo_free_list(char **list, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+}
+
 int bento_mountinfo_find(const char *path, struct bento_mountinfo *mi)
 {
 	return mountinfo_scan(path, true, mi, NULL, 0);
@@ -306,7 +360,7 @@ static void send_all(int fd, const char *buf, size_t len)
 static void __attribute__((format(printf, 2, 3)))
 sendf(int fd, const char *fmt, ...)
 {
-	char buf[1024];
+	char buf[PATH_MAX + 1024];
 	va_list ap;
 	int n;
 
@@ -426,6 +480,82 @@ static void status_flushing(struct bento_mount *m, int fd)
 	send_result(fd, 0, NULL);
 }
 
+/* The upgrade statistics and history, "upgrade.*" and "history.N". */
+static void status_upgrades(struct bento_mount *m, int fd)
+{
+	const struct bento_upgrade_stats *s = &m->upgrades;
+	uint64_t i, first;
+
+	sendf(fd, "upgrade.done=%llu\nupgrade.failed=%llu\n",
+	      (unsigned long long)s->done, (unsigned long long)s->failed);
+	if (s->done)
+		sendf(fd, "upgrade.last_us=%llu\nupgrade.min_us=%llu\nupgrade.median_us=%llu\nupgrade.max_us=%llu\nupgrade.last_drain_us=%llu\n",
+		      (unsigned long long)s->last_us,
+		      (unsigned long long)s->min_us,
+		      (unsigned long long)bento_upgrade_median(s),
+		      (unsigned long long)s->max_us,
+		      (unsigned long long)s->last_drain_us);
+	if (s->failed)
+		sendf(fd, "upgrade.last_error=%s\n", s->last_error);
+	first = s->nhistory > BENTO_UPGRADE_HISTORY ?
+		s->nhistory - BENTO_UPGRADE_HISTORY : 0;
+	for (i = first; i < s->nhistory; i++) {
+		const struct bento_upgrade_swap *h =
+			&s->history[i % BENTO_UPGRADE_HISTORY];
+
+		sendf(fd, "history.%llu=%lld %s -> %s, %llu us\n",
+		      (unsigned long long)i + 1, (long long)h->when.tv_sec,
+		      h->from, h->to, (unsigned long long)h->downtime_us);
+	}
+}
+
+/*
+ * upgrade PATH: runs in this thread, holding ctl->lock so the unmount
+ * (bento_ctl_flushing) waits for it rather than freeing the instance
+ * under it.
+ */
+static bool cmd_upgrade(struct bento_ctl *ctl, int fd, const char *arg)
+{
+	struct bento_upgrade_report *rep;
+	int err;
+
+	if (arg[0] != '/') {
+		sendf(fd, "error=upgrade needs an absolute module path\n");
+		sendf(fd, "result=%d\n", -EINVAL);
+		return false;
+	}
+	rep = calloc(1, sizeof(*rep));
+	if (!rep) {
+		send_result(fd, -ENOMEM, "upgrade");
+		return false;
+	}
+	pthread_mutex_lock(&ctl->lock);
+	if (ctl->flushing || ctl->unmounting) {
+		pthread_mutex_unlock(&ctl->lock);
+		sendf(fd, "error=the mount is being unmounted\n");
+		sendf(fd, "result=%d\n", -EBUSY);
+		free(rep);
+		return false;
+	}
+	err = bento_upgrade(ctl->m, arg, rep);
+	pthread_mutex_unlock(&ctl->lock);
+
+	if (err) {
+		sendf(fd, "error=%s\nserving=%s\n", rep->error, rep->serving);
+	} else {
+		sendf(fd, "from=%s\nto=%s\n", rep->from, rep->to);
+		sendf(fd, "downtime_us=%llu\ndrain_us=%llu\nstate_version=%u\n",
+		      (unsigned long long)rep->downtime_us,
+		      (unsigned long long)rep->drain_us, rep->state_version);
+		sendf(fd, "prepare_us=%llu\ntransfer_us=%llu\n",
+		      (unsigned long long)rep->prepare_us,
+		      (unsigned long long)rep->transfer_us);
+	}
+	sendf(fd, "result=%d\n", err);
+	free(rep);
+	return false;
+}
+
 static bool cmd_status(struct bento_ctl *ctl, int fd, const char *arg)
 {
 	struct bento_mount *m = ctl->m;
@@ -478,6 +608,7 @@ static bool cmd_status(struct bento_ctl *ctl, int fd, const char *arg)
 	      (unsigned long long)cs.evictions);
 	sendf(fd, "cache.cached=%llu\ncache.dirty=%llu\n",
 	      (unsigned long long)cs.cached, (unsigned long long)cs.dirty);
+	status_upgrades(m, fd);
 	pthread_mutex_unlock(&ctl->lock);
 	send_result(fd, 0, NULL);
 	return false;
@@ -493,6 +624,7 @@ static const struct ctl_cmd {
 } ctl_cmds[] = {
 	{ "status", cmd_status },
 	{ "umount", cmd_umount },
+	{ "upgrade", cmd_upgrade },
 	{ "help", cmd_help },
 };
 
@@ -531,7 +663,7 @@ static void serve_conn(struct bento_ctl *ctl, int fd)
 	struct timeval tv = { .tv_sec = 2 };
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
-	char line[512], *arg;
+	char line[PATH_MAX + 64], *arg;
 	size_t i;
 	int err;
 

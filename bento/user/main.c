@@ -5,6 +5,7 @@
  *   bento mount [-o OPTS] [-f] [-d] [-s] FS.so DEVICE MOUNTPOINT
  *   bento umount [-t SECS] MOUNTPOINT
  *   bento status [-a] [--json] [-t SECS] MOUNTPOINT
+ *   bento upgrade [--all] [-t SECS] [MOUNTPOINT] NEW.so
  *
  * This file only dispatches; each command lives in its own file (see
  * user.h).  Exit codes follow mount(8): 0 ok, 1 bad usage, 32 failure.
@@ -30,6 +31,10 @@ static const char main_help[] =
 "                unmount and wait until everything is on the device\n"
 "  status [-a] [--json] [-t SECS] MOUNTPOINT\n"
 "                module, device, counters and cache of a mount\n"
+"  upgrade [-t SECS] MOUNTPOINT NEW.so\n"
+"  upgrade --all [-t SECS] NEW.so\n"
+"                replace the build serving a mount (or every mount of\n"
+"                NEW.so's file system) by NEW.so, without unmounting\n"
 "  help [COMMAND]\n"
 "                this text, or a command's (same as COMMAND --help)\n"
 "\n"
@@ -47,7 +52,7 @@ static const char main_help[] =
 "  0   success\n"
 "  1   bad usage\n"
 "  2   system error (out of memory, fork failed)\n"
-"  32  the operation failed (mount, unmount, no such mount)\n";
+"  32  the operation failed (mount, unmount, upgrade, no such mount)\n";
 
 void bento_user_err(const char *fmt, ...)
 {
@@ -68,6 +73,7 @@ static const struct {
 	{ "umount", bento_cmd_umount },
 	{ "unmount", bento_cmd_umount },
 	{ "status", bento_cmd_status },
+	{ "upgrade", bento_cmd_upgrade },
 };
 
 static int find_command(const char *name)

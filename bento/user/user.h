@@ -7,7 +7,10 @@
  *   fuse_ops.c    libfuse low-level requests -> struct bento_fs_ops calls
  *   commit.c      the commit thread: sync_fs every `commit=` seconds
  *   ctl.c         the control socket: server (in the daemon) and client
- *   cmd_client.c  `bento status` and `bento umount`, clients of ctl.c
+ *   cmd_client.c  `bento status`, `bento umount`, `bento upgrade`:
+ *                 clients of ctl.c
+ *   upgrade.c     live upgrade in the daemon: load, quiesce, prepare,
+ *                 transfer, swap, resume; downtime statistics
  *
  * One mounted file system is one process (the daemon) holding one
  * struct bento_mount.  Its threads: the main thread runs the libfuse
@@ -20,7 +23,7 @@
  * from the ops: every FUSE request and every periodic commit runs under
  * its read side; destroy (and live upgrade, when it comes) takes the
  * write side, so none of them runs while the instance is torn down or
- * swapped.  Readers never nest, and the lock prefers writers, so a
+ * swapped (upgrade.c).  Readers never nest, and the lock prefers writers, so a
  * waiting upgrade is not starved by a stream of requests.
  */
 #ifndef BENTO_USER_H
@@ -48,12 +51,34 @@
 
 struct bento_ctl;
 
+/* Live upgrade statistics (upgrade.c); the control thread's alone. */
+#define BENTO_UPGRADE_HISTORY 16	/* swaps remembered */
+#define BENTO_UPGRADE_SAMPLES 65536	/* downtimes kept for the median */
+
+struct bento_upgrade_swap {
+	char from[160], to[160];	/* "xv6fs 1.0 (build 0123456789ab)" */
+	uint64_t downtime_us;
+	struct timespec when;		/* CLOCK_REALTIME */
+};
+
+struct bento_upgrade_stats {
+	uint64_t done, failed;
+	uint64_t last_us, min_us, max_us, last_drain_us;
+	uint32_t *samples;		/* downtimes, a reservoir */
+	size_t nsamples, cap;
+	uint64_t rng;
+	char last_error[512];
+	struct bento_upgrade_swap history[BENTO_UPGRADE_HISTORY];
+	uint64_t nhistory;		/* swaps ever; the ring holds the last */
+};
+
 /*
  * One mount, as the daemon keeps it.  Set up by cmd_mount.c before the
  * loop starts and read-only afterwards, except the fields marked.
  */
 struct bento_mount {
-	struct bento_loaded_module *lm;
+	struct bento_loaded_module *lm;	/* serving; swapped by an upgrade
+					 * (control thread, op lock held) */
 	struct bento_instance *inst;
 	struct fuse_session *se;
 	struct bento_ctl *ctl;
@@ -80,6 +105,9 @@ struct bento_mount {
 
 	/* The commit thread (commit.c), NULL if there is none. */
 	struct bento_commit *commit;
+
+	/* Live upgrades so far (upgrade.c; control thread only). */
+	struct bento_upgrade_stats upgrades;
 
 	/* Set by the init request, read by request handlers after it. */
 	bool apply_umask;		/* FUSE_CAP_DONT_MASK is on */
@@ -236,9 +264,55 @@ int bento_ctl_request(const char *path, const char *cmd, int timeout_ms,
 int bento_ctl_reply_get(const char *reply, const char *key, char *buf,
 			size_t size);
 
+/* ---- live upgrade (upgrade.c) ---------------------------------------- */
+
+/* What one upgrade did, for the control socket's answer. */
+struct bento_upgrade_report {
+	char from[160], to[160];	/* bento_upgrade_describe */
+	char serving[128];		/* "xv6fs 1.0": serves on failure */
+	char error[1024];		/* the reason, on failure */
+	uint64_t downtime_us;		/* write side held */
+	uint64_t drain_us;		/* waiting for in-flight ops */
+	uint64_t prepare_us;		/* of downtime_us: prepare */
+	uint64_t transfer_us;		/* the rest: transfer, swap */
+	uint32_t state_version;		/* of the record prepare wrote */
+};
+
+/*
+ * bento_upgrade - replace the build serving @m by the module at @path
+ * (absolute): load it beside the old one, refuse it if it cannot take
+ * over (another file system, no transfer, no prepare in the old one),
+ * then quiesce, prepare, transfer, swap and resume (see upgrade.c).
+ * Fills *@rep; records statistics in m->upgrades.  Returns 0, or a
+ * negative errno with rep->error saying why; the old build then serves
+ * on, as before.  Call from the control thread holding nothing but the
+ * control lock (the caller keeps the unmount out).
+ */
+int bento_upgrade(struct bento_mount *m, const char *path,
+		  struct bento_upgrade_report *rep);
+
+/* bento_upgrade_describe - "NAME VERSION (build 12 HEX)" of @lm. */
+void bento_upgrade_describe(const struct bento_loaded_module *lm, char *buf,
+			    size_t size);
+
+/* bento_upgrade_median - median downtime in us of @s (0 if none). */
+uint64_t bento_upgrade_median(const struct bento_upgrade_stats *s);
+
+/* bento_upgrade_free_stats - free the samples (at daemon exit). */
+void bento_upgrade_free_stats(struct bento_upgrade_stats *s);
+
+/*
+ * bento_mountinfo_bento - the mount points of every Bento mount in
+ * /proc/self/mountinfo, in mount order: a malloc'd array of @*n
+ * malloc'd strings (free with bento_mountinfo_free_list).  0 or -errno.
+ */
+int bento_mountinfo_bento(char ***list, size_t *n);
+void bento_mountinfo_free_list(char **list, size_t n);
+
 /* ---- commands ------------------------------------------------------------ */
 
 int bento_cmd_mount(int argc, char **argv);
+int bento_cmd_upgrade(int argc, char **argv);
 int bento_cmd_umount(int argc, char **argv);
 int bento_cmd_status(int argc, char **argv);
 

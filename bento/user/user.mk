@@ -24,3 +24,6 @@ ALL += $(BENTO_BIN)
 
 # The POSIX behaviour test program lives with its test (tests/posix/).
 include tests/posix/posix.mk
+
+# The live-upgrade test modules and helper (tests/upgrade/).
+include tests/upgrade/upgrade.mk
