@@ -157,7 +157,7 @@ int64_t bento_state_get(const struct bento_state *st, uint32_t tag,
 	while (bento_state_next(st, &cursor, &t, &item, &n) == 0) {
 		if (t != tag)
 			continue;
-		if (n)
+		if (n && len)	/* @data may be NULL when @len is 0 */
 			memcpy(data, item, n < len ? n : len);
 		return n;
 	}
