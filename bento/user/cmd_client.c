@@ -6,9 +6,10 @@
  * and reads the key=value reply.  upgrade sends "upgrade NEW.so" (the
  * path made absolute: the daemon runs in /); with --all it loads NEW.so
  * here to learn its file system's name and asks every Bento mount of
- * that name (mount type fuse.bento.NAME), one after the other.  status formats it for people (or as JSON);
- * umount waits for the daemon's final result, which comes only after
- * everything is written back.
+ * that name (mount type fuse.bento.NAME), one after the other.  status
+ * formats the reply for people (or as JSON); umount waits for the
+ * daemon's final result, which comes only after everything is written
+ * back.
  *
  * Finding the mount never waits on it: the path is looked up in
  * /proc/self/mountinfo first, lexically; only a path that is not a mount

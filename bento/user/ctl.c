@@ -488,13 +488,16 @@ static void status_upgrades(struct bento_mount *m, int fd)
 
 	sendf(fd, "upgrade.done=%llu\nupgrade.failed=%llu\n",
 	      (unsigned long long)s->done, (unsigned long long)s->failed);
-	if (s->done)
-		sendf(fd, "upgrade.last_us=%llu\nupgrade.min_us=%llu\nupgrade.median_us=%llu\nupgrade.max_us=%llu\nupgrade.last_drain_us=%llu\n",
+	if (s->done) {
+		sendf(fd, "upgrade.last_us=%llu\nupgrade.min_us=%llu\n",
 		      (unsigned long long)s->last_us,
-		      (unsigned long long)s->min_us,
+		      (unsigned long long)s->min_us);
+		sendf(fd, "upgrade.median_us=%llu\nupgrade.max_us=%llu\n",
 		      (unsigned long long)bento_upgrade_median(s),
-		      (unsigned long long)s->max_us,
+		      (unsigned long long)s->max_us);
+		sendf(fd, "upgrade.last_drain_us=%llu\n",
 		      (unsigned long long)s->last_drain_us);
+	}
 	if (s->failed)
 		sendf(fd, "upgrade.last_error=%s\n", s->last_error);
 	first = s->nhistory > BENTO_UPGRADE_HISTORY ?
