@@ -32,6 +32,7 @@
  */
 #define BENTO_LOG_SUBSYS "xv6fs"
 #include "xv6fs.h"
+#include "xv6fs_prov.h"
 
 /* The largest file size, in bytes. */
 #define XV6_MAX_FILE_BYTES (XV6_MAX_FILE_BLOCKS * XV6_BLOCK_SIZE)
@@ -468,6 +469,11 @@ int xv6_setattr(struct bento_sb *sb, const struct bento_ctx *ctx,
 		return err;
 	if (ip->mode == 0) {
 		err = -ENOENT;
+		goto out;
+	}
+	/* The provenance log changes only by its hooks (xv6fs_prov.h). */
+	if (ino == xv6_prov_ino(fs)) {
+		err = -EPERM;
 		goto out;
 	}
 

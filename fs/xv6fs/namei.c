@@ -11,6 +11,14 @@
  * when they fail with ENOSPC while freed blocks wait for their commit
  * (xv6_retry_nospc).
  *
+ * Provenance: create, mkdir, symlink, unlink and rename call
+ * xv6_prov_record after dropping their inode locks and before ending
+ * their transaction, so the record commits with the op or not at all;
+ * they reserve xv6_prov_blocks more log blocks for it (0 in the base
+ * build).  The provenance build shows its log under XV6_PROV_NAME in the
+ * root (xv6_prov_lookup); readdir does not list it, and link refuses to
+ * name it.
+ *
  * Rename: same-directory renames lock the one directory.  Renames across
  * directories take fs->rename_lock first, which freezes the shape of the
  * directory tree (only such renames change a directory's parent), then
@@ -20,6 +28,7 @@
  */
 #define BENTO_LOG_SUBSYS "xv6fs"
 #include "xv6fs.h"
+#include "xv6fs_prov.h"
 
 #define XV6_LINK_MAX 65000u
 
@@ -67,6 +76,9 @@ int xv6_lookup(struct bento_sb *sb, bento_ino_t parent, const char *name,
 	uint32_t type;
 	int err;
 
+	err = xv6_prov_lookup(fs, parent, name, out);
+	if (err != -ENOENT)
+		return err;
 	err = get_dir(fs, parent, &dp);
 	if (err)
 		return err;
@@ -178,20 +190,21 @@ static int write_symlink(struct xv6_tx *tx, struct xv6_inode *ip,
 static int make_node_once(struct bento_sb *sb, const struct bento_ctx *ctx,
 		     bento_ino_t parent, const char *name, uint32_t mode,
 		     uint32_t rdev, const char *target,
-		     struct bento_entry *out)
+		     struct bento_entry *out, uint32_t prov_op)
 {
 	struct xv6_fs *fs = XV6_FS(sb);
 	struct xv6_inode *dp, *ip = NULL;
 	struct xv6_tx tx;
 	uint64_t ino;
 	uint32_t type, tlen = target ? (uint32_t)strlen(target) : 0;
+	bool prov_pending = false;
 	int err;
 
 	if (strlen(name) > BENTO_NAME_MAX)
 		return -ENAMETOOLONG;
 	if (target && (tlen == 0 || tlen >= XV6_BLOCK_SIZE))
 		return tlen ? -ENAMETOOLONG : -ENOENT;
-	err = xv6_begin_op(fs, &tx, XV6_OP_BLOCKS);
+	err = xv6_begin_op(fs, &tx, XV6_OP_BLOCKS + xv6_prov_blocks);
 	if (err)
 		return err;
 	err = get_dir(fs, parent, &dp);
@@ -251,8 +264,13 @@ static int make_node_once(struct bento_sb *sb, const struct bento_ctx *ctx,
 		xv6_fill_entry(ip, out);
 	}
 	bento_rwlock_wrunlock(&ip->lock);
+	if (!err && prov_op)
+		prov_pending = true;
 out_unlock:
 	bento_rwlock_wrunlock(&dp->lock);
+	if (prov_pending)
+		xv6_prov_record(&tx, ctx, prov_op, ip->ino, dp->ino, name, 0,
+				NULL);
 	xv6_end_op(&tx);
 	xv6_iput(fs, ip);
 	xv6_iput(fs, dp);
@@ -266,14 +284,14 @@ out_op:
 static int make_node(struct bento_sb *sb, const struct bento_ctx *ctx,
 		     bento_ino_t parent, const char *name, uint32_t mode,
 		     uint32_t rdev, const char *target,
-		     struct bento_entry *out)
+		     struct bento_entry *out, uint32_t prov_op)
 {
 	bool retried = false;
 	int err;
 
 	do {
 		err = make_node_once(sb, ctx, parent, name, mode, rdev, target,
-				     out);
+				     out, prov_op);
 	} while (xv6_retry_nospc(XV6_FS(sb), err, &retried));
 	return err;
 }
@@ -292,7 +310,7 @@ int xv6_mknod(struct bento_sb *sb, const struct bento_ctx *ctx,
 	default:
 		return -EINVAL;
 	}
-	return make_node(sb, ctx, parent, name, mode, rdev, NULL, out);
+	return make_node(sb, ctx, parent, name, mode, rdev, NULL, out, 0);
 }
 
 int xv6_mkdir(struct bento_sb *sb, const struct bento_ctx *ctx,
@@ -300,7 +318,7 @@ int xv6_mkdir(struct bento_sb *sb, const struct bento_ctx *ctx,
 	      struct bento_entry *out)
 {
 	return make_node(sb, ctx, parent, name, S_IFDIR | (mode & 07777), 0,
-			 NULL, out);
+			 NULL, out, XV6_PROV_MKDIR);
 }
 
 int xv6_symlink(struct bento_sb *sb, const struct bento_ctx *ctx,
@@ -308,7 +326,7 @@ int xv6_symlink(struct bento_sb *sb, const struct bento_ctx *ctx,
 		struct bento_entry *out)
 {
 	return make_node(sb, ctx, parent, name, S_IFLNK | 0777, 0, target,
-			 out);
+			 out, XV6_PROV_SYMLINK);
 }
 
 int xv6_create(struct bento_sb *sb, const struct bento_ctx *ctx,
@@ -317,7 +335,7 @@ int xv6_create(struct bento_sb *sb, const struct bento_ctx *ctx,
 {
 	*fh = 0;
 	return make_node(sb, ctx, parent, name, S_IFREG | (mode & 07777), 0,
-			 NULL, out);
+			 NULL, out, XV6_PROV_CREATE);
 }
 
 static int link_once(struct bento_sb *sb, bento_ino_t ino,
@@ -333,6 +351,8 @@ static int link_once(struct bento_sb *sb, bento_ino_t ino,
 
 	if (strlen(newname) > BENTO_NAME_MAX)
 		return -ENAMETOOLONG;
+	if (ino == xv6_prov_ino(fs))
+		return -EPERM;
 	err = xv6_begin_op(fs, &tx, XV6_OP_BLOCKS);
 	if (err)
 		return err;
@@ -410,8 +430,8 @@ static int drop_link(struct xv6_tx *tx, struct xv6_inode *ip)
 	return xv6_iupdate(tx, ip);
 }
 
-static int remove_name(struct bento_sb *sb, bento_ino_t parent,
-		       const char *name, bool dir)
+static int remove_name(struct bento_sb *sb, const struct bento_ctx *ctx,
+		       bento_ino_t parent, const char *name, bool dir)
 {
 	struct xv6_fs *fs = XV6_FS(sb);
 	struct xv6_inode *dp, *ip = NULL;
@@ -420,7 +440,7 @@ static int remove_name(struct bento_sb *sb, bento_ino_t parent,
 	uint32_t type;
 	int err;
 
-	err = xv6_begin_op(fs, &tx, XV6_OP_BLOCKS);
+	err = xv6_begin_op(fs, &tx, XV6_OP_BLOCKS + xv6_prov_blocks);
 	if (err)
 		return err;
 	err = get_dir(fs, parent, &dp);
@@ -450,6 +470,9 @@ static int remove_name(struct bento_sb *sb, bento_ino_t parent,
 	bento_rwlock_wrunlock(&ip->lock);
 out_dp:
 	bento_rwlock_wrunlock(&dp->lock);
+	if (!err && !dir)
+		xv6_prov_record(&tx, ctx, XV6_PROV_UNLINK, ip->ino, dp->ino,
+				name, 0, NULL);
 	xv6_end_op(&tx);
 	xv6_iput(fs, ip);
 	xv6_iput(fs, dp);
@@ -462,13 +485,13 @@ out_op:
 int xv6_unlink(struct bento_sb *sb, const struct bento_ctx *ctx,
 	       bento_ino_t parent, const char *name)
 {
-	return remove_name(sb, parent, name, false);
+	return remove_name(sb, ctx, parent, name, false);
 }
 
 int xv6_rmdir(struct bento_sb *sb, const struct bento_ctx *ctx,
 	      bento_ino_t parent, const char *name)
 {
-	return remove_name(sb, parent, name, true);
+	return remove_name(sb, ctx, parent, name, true);
 }
 
 /*
@@ -684,9 +707,10 @@ static int do_move(struct xv6_tx *tx, struct rename_args *r)
 	return xv6_iupdate(tx, r->s);
 }
 
-static int rename_once(struct bento_sb *sb, bento_ino_t parent,
-		       const char *name, bento_ino_t newparent,
-		       const char *newname, unsigned int flags)
+static int rename_once(struct bento_sb *sb, const struct bento_ctx *ctx,
+		       bento_ino_t parent, const char *name,
+		       bento_ino_t newparent, const char *newname,
+		       unsigned int flags)
 {
 	struct xv6_fs *fs = XV6_FS(sb);
 	struct rename_args r = {
@@ -701,7 +725,7 @@ static int rename_once(struct bento_sb *sb, bento_ino_t parent,
 		return -EINVAL;
 	if (strlen(newname) > BENTO_NAME_MAX)
 		return -ENAMETOOLONG;
-	err = xv6_begin_op(fs, &tx, XV6_OP_BLOCKS);
+	err = xv6_begin_op(fs, &tx, XV6_OP_BLOCKS + xv6_prov_blocks);
 	if (err)
 		return err;
 	if (r.cross)
@@ -731,6 +755,9 @@ out_parents:
 out_refs:
 	if (r.cross)
 		bento_mutex_unlock(&fs->rename_lock);
+	if (err >= 0 && r.s)
+		xv6_prov_record(&tx, ctx, XV6_PROV_RENAME, r.s->ino, r.p->ino,
+				name, r.np->ino, newname);
 	xv6_end_op(&tx);
 	xv6_iput(fs, r.t);
 	xv6_iput(fs, r.s);
@@ -747,7 +774,8 @@ int xv6_rename(struct bento_sb *sb, const struct bento_ctx *ctx,
 	int err;
 
 	do {
-		err = rename_once(sb, parent, name, newparent, newname, flags);
+		err = rename_once(sb, ctx, parent, name, newparent, newname,
+				  flags);
 	} while (xv6_retry_nospc(XV6_FS(sb), err, &retried));
 	return err;
 }

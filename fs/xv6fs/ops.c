@@ -5,12 +5,20 @@
  * File handles carry no state: every fh is 0, which also makes live
  * upgrade of open files trivial.
  *
+ * The provenance log (xv6fs_prov.h) opens read-only only, in every
+ * build: nothing but the provenance hooks writes it.  Its version string
+ * comes from the prov file the build links ("1.0" or "1.0+prov").
+ *
  * sync_fs (the host's periodic commit, and syncfs) commits the running
  * transaction and flushes the device.  With @wait 0 and nothing to
  * commit it does nothing at all, so an idle mount costs no flushes.
  */
 #define BENTO_LOG_SUBSYS "xv6fs"
 #include "xv6fs.h"
+#include "xv6fs_prov.h"
+
+/* open(2)'s access mode bits (O_ACCMODE); 0 is O_RDONLY. */
+#define XV6_O_ACCMODE 3
 
 static int xv6_open(struct bento_sb *sb, const struct bento_ctx *ctx,
 		    bento_ino_t ino, int flags, uint64_t *fh)
@@ -25,8 +33,12 @@ static int xv6_open(struct bento_sb *sb, const struct bento_ctx *ctx,
 		err = -ENOENT;
 	else if (xv6_is_dir(ip))
 		err = -EISDIR;
+	else if ((flags & XV6_O_ACCMODE) && ino == xv6_prov_ino(fs))
+		err = -EPERM;
 	xv6_iput(fs, ip);
 	*fh = 0;
+	if (!err)
+		xv6_prov_open(fs, ctx, ino);
 	return err;
 }
 
@@ -123,6 +135,7 @@ const struct bento_fs_ops xv6fs_ops = {
 	.removexattr = xv6_removexattr,
 	.prepare = xv6_prepare,
 	.transfer = xv6_transfer,
+	.abandon = xv6_abandon,
 };
 
-BENTO_MODULE(xv6fs, "1.0", &xv6fs_ops);
+BENTO_MODULE(xv6fs, xv6_prov_version, &xv6fs_ops);

@@ -27,13 +27,19 @@
  * counts per inode (XV6_ST_LOOKUPS) and the geometry (XV6_ST_GEOM) as a
  * sanity check.  transfer mounts from disk without orphan processing
  * (orphans may still be open) and restores the lookup counts.  File
- * handles carry no state (fh is always 0).  The old build's memory is
- * not freed by the new one; the host must keep or free it (see the
- * report of issue 2).
+ * handles carry no state (fh is always 0).  After a successful
+ * transfer the host calls the old build's abandon, which frees the old
+ * memory (inode cache, directory indexes, journal structures and the
+ * buffer references they hold) without writing: prepare committed
+ * everything, so there is nothing the successor needs from it.
+ *
+ * The superblock's prov_ino names the provenance log (prov.c); every
+ * build keeps it, and open and setattr refuse to change it.
  */
 #define BENTO_LOG_SUBSYS "xv6fs"
 #include "xv6fs.h"
 #include "xv6fs_log.h"
+#include "xv6fs_prov.h"
 
 #define S_OFF(f) ((uint32_t)offsetof(struct xv6_disk_super, f))
 
@@ -427,5 +433,64 @@ fail:
 	xv6_log_destroy(fs);
 	bento_free(fs);
 	sb->fs_info = NULL;
+	return err;
+}
+
+/* Free what mount_fs built, writing nothing.  sb->fs_info is not ours. */
+static void free_fs(struct xv6_fs *fs)
+{
+	xv6_icache_destroy(fs);
+	bento_mutex_destroy(&fs->ialloc_lock);
+	bento_mutex_destroy(&fs->balloc_lock);
+	xv6_log_destroy(fs);
+	bento_free(fs);
+}
+
+void xv6_abandon(struct bento_sb *sb, void *fs_info)
+{
+	struct xv6_fs *fs = fs_info;
+
+	if (!fs)
+		return;
+	BENTO_ASSERT(fs != sb->fs_info);
+	/* prepare committed: a transaction here means an op ran after it. */
+	if (fs->log.count || fs->log.nfreed)
+		bento_warn("upgrade: old build abandons a transaction of %u blocks begun after prepare",
+			   fs->log.count);
+	free_fs(fs);
+}
+
+uint64_t xv6_prov_ino(struct xv6_fs *fs)
+{
+	struct bento_buf *b;
+	uint64_t ino;
+
+	if (bento_bread(fs->sb, XV6_SUPER_BLOCKNO, &b))
+		return 0;
+	ino = bento_buf_get32(b, S_OFF(prov_ino));
+	bento_brelse(b);
+	return ino < fs->ninodes ? ino : 0;
+}
+
+int xv6_set_prov_ino(struct xv6_tx *tx, uint64_t ino)
+{
+	struct xv6_fs *fs = tx->fs;
+	uint8_t raw[XV6_SUPER_CRC_LEN];
+	struct bento_buf *b;
+	int err;
+
+	bento_mutex_lock(&fs->orphan_lock);
+	err = bento_bread(fs->sb, XV6_SUPER_BLOCKNO, &b);
+	if (err)
+		goto out;
+	bento_buf_put32(b, S_OFF(prov_ino), (uint32_t)ino);
+	err = bento_buf_read(b, 0, raw, sizeof(raw));
+	if (!err) {
+		bento_buf_put32(b, S_OFF(crc), bento_crc32(0, raw, sizeof(raw)));
+		xv6_log_write(tx, b);
+	}
+	bento_brelse(b);
+out:
+	bento_mutex_unlock(&fs->orphan_lock);
 	return err;
 }

@@ -63,7 +63,8 @@ struct xv6_disk_super {
 	xv6_le64 features;	/* 0 in version 1; unknown bits: refuse */
 	uint8_t uuid[16];
 	char label[32];		/* NUL-padded, not necessarily terminated */
-	xv6_le32 reserved[15];	/* 0 */
+	xv6_le32 prov_ino;	/* provenance log inode, or 0 (see docs) */
+	xv6_le32 reserved[14];	/* 0 */
 	xv6_le32 crc;		/* bento_crc32(0, bytes 0..251) */
 };
 _Static_assert(sizeof(struct xv6_disk_super) == 256, "superblock size");
@@ -75,6 +76,44 @@ _Static_assert(sizeof(struct xv6_disk_super) == 256, "superblock size");
  */
 #define XV6_ORPHAN_OFF 256u
 #define XV6_ORPHAN_SLOTS ((XV6_BLOCK_SIZE - XV6_ORPHAN_OFF) / 4u)	/* 960 */
+
+/*
+ * The provenance log (a compatible addition to version 1): a regular
+ * file, mode 0400, owned by root, in no directory, nlink 1 (the
+ * superblock's prov_ino is its one link).  Created by the provenance
+ * build of xv6fs on first use; every build and fsck keep it.  Its data
+ * is a sequence of XV6_PROV_REC_SIZE-byte records, so none crosses a
+ * block; size is a multiple of the record size.
+ */
+#define XV6_PROV_REC_SIZE 1024u
+#define XV6_PROV_NAME_MAX (XV6_PROV_REC_SIZE - 48u)	/* 976 */
+
+enum xv6_prov_op {
+	XV6_PROV_CREATE = 1,
+	XV6_PROV_OPEN = 2,
+	XV6_PROV_UNLINK = 3,
+	XV6_PROV_RENAME = 4,
+	XV6_PROV_MKDIR = 5,
+	XV6_PROV_SYMLINK = 6,
+};
+
+struct xv6_disk_prov {
+	xv6_le16 op;		/* enum xv6_prov_op */
+	xv6_le16 name_len;	/* bytes of name used, <= XV6_PROV_NAME_MAX */
+	xv6_le32 pid;		/* of the caller, as the host saw it */
+	xv6_le64 ino;		/* the inode the op made, opened or removed */
+	xv6_le64 parent;	/* directory of the name */
+	xv6_le64 newparent;	/* rename: directory of the new name; else 0 */
+	xv6_le64 time_ns;	/* nanoseconds since the epoch */
+	xv6_le64 reserved;	/* 0 */
+	/* name: "NAME", or "OLD/NEW" for rename ('/' never occurs in a
+	 * name), or empty for open; not NUL-terminated, zero-padded */
+	char name[XV6_PROV_NAME_MAX];
+};
+_Static_assert(sizeof(struct xv6_disk_prov) == XV6_PROV_REC_SIZE,
+	       "provenance record size");
+_Static_assert(XV6_BLOCK_SIZE % XV6_PROV_REC_SIZE == 0,
+	       "provenance records tile a block");
 
 /* ---- journal header (block log_start) ----------------------------------- */
 

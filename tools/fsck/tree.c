@@ -15,12 +15,16 @@
  * freed, a linked one keeps what pass 1 left), frees unattached inodes
  * with no links, puts other unattached inodes in /lost+found, and sets
  * every link count: a directory's to 2 + its subdirectories, any other
- * inode's to the number of entries naming it.
+ * inode's to the number of entries naming it.  The provenance log (the
+ * superblock's prov_ino, a compatible addition) counts as named once, by
+ * the superblock; a prov_ino that names no regular file in use is
+ * cleared.
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <zlib.h>
 
 #include "fsck.h"
 
@@ -368,9 +372,36 @@ static void fix_nlink(struct fsck *f, uint32_t ino, uint32_t want)
 	fi->nlink = want;
 }
 
+/* The superblock's provenance log: one link, or a bad prov_ino. */
+static void count_prov_log(struct fsck *f)
+{
+	uint32_t ino = f->sb.prov_ino;
+	uint8_t blk[XV6_BLOCK_SIZE];
+
+	if (ino == 0)
+		return;
+	if (ino < f->sb.ninodes && ino != XV6_ROOT_INO &&
+	    S_TYPE(f->ino[ino].mode) == 0100000u) {
+		f->ino[ino].links++;
+		return;
+	}
+	if (!fsck_problem(f, FSCK_SAFE, "cleared",
+			  "superblock: provenance log inode %u is not a regular file in use",
+			  ino))
+		return;
+	f->sb.prov_ino = 0;
+	f->sb.crc = (uint32_t)crc32(0, (const void *)&f->sb,
+				    XV6_SUPER_CRC_LEN);
+	fsck_bread(f, XV6_SUPER_BLOCKNO, blk);
+	memcpy(blk, &f->sb, sizeof(f->sb));
+	fsck_bwrite(f, XV6_SUPER_BLOCKNO, blk);
+}
+
 void fsck_pass4(struct fsck *f)
 {
 	uint32_t ino;
+
+	count_prov_log(f);
 
 	for (ino = 2; ino < f->sb.ninodes; ino++) {
 		struct fsck_inode *fi = &f->ino[ino];
