@@ -24,7 +24,8 @@
  * both what failed and why: "bento: IMG: xv6fs: not an xv6fs image",
  * not a module's line followed by a host's contradicting summary.  Only
  * BENTO_LOG_ERR messages of that thread are held (the first one kept
- * whole, the others counted and printed only at debug level); other levels and threads print as usual.
+ * whole, the others counted and printed only at debug level); other
+ * levels and threads print as usual.
  */
 #include <stdarg.h>
 #include <stdio.h>

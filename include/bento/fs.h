@@ -279,9 +279,9 @@ struct bento_fs_ops {
 	 * transfer - live upgrade, new build: rebuild sb->fs_info from @st
 	 * (which the previous build's prepare wrote) instead of init.  On
 	 * entry sb->fs_info is the old build's (not to be touched); set it
-	 * to the new state only on success.  Returns 0, or -EPROTO for a record version it does not read, or
-	 * another errno; on failure it leaves nothing allocated and the old
-	 * build keeps serving.  NULL: the module cannot be upgraded to.
+	 * to the new state only on success.  Returns 0, or -EPROTO for a
+	 * record version it does not read, or another errno; on failure it
+	 * leaves nothing allocated and the old build keeps serving.  NULL: the module cannot be upgraded to.
 	 */
 	int (*transfer)(struct bento_sb *sb, const struct bento_state *st);
 
