@@ -74,6 +74,7 @@ static const struct {
 	{ "unmount", bento_cmd_umount },
 	{ "status", bento_cmd_status },
 	{ "upgrade", bento_cmd_upgrade },
+	{ "prov", bento_cmd_prov },
 };
 
 static int find_command(const char *name)

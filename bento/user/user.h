@@ -315,6 +315,7 @@ int bento_cmd_mount(int argc, char **argv);
 int bento_cmd_upgrade(int argc, char **argv);
 int bento_cmd_umount(int argc, char **argv);
 int bento_cmd_status(int argc, char **argv);
+int bento_cmd_prov(int argc, char **argv);
 
 /* main.c: print "bento: MESSAGE" on stderr, one line. */
 void bento_user_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
