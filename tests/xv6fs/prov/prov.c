@@ -246,12 +246,47 @@ static void test_crash_keeps_op_and_record(void **state)
 	xt_free(t);
 }
 
+/* fsck clears a prov_ino that names no regular file in use. */
+static void test_fsck_bad_prov_ino(void **state)
+{
+	struct xt *t = xt_new(1024, 64);
+	uint64_t nb = bento_rec_nblocks(t->disk);
+	struct xv6_disk_super *sb;
+	char path[160], out[8192];
+	uint8_t *img = malloc(nb * XV6_BLOCK_SIZE);
+	void *back;
+	uint64_t n;
+
+	assert_non_null(img);
+	xt_remount(t);
+	bento_rec_contents(t->disk, img);
+	sb = (struct xv6_disk_super *)img;
+	assert_true(sb->prov_ino != 0);
+	sb->prov_ino = 60;		/* a free inode */
+	sb->crc = bento_crc32(0, img, XV6_SUPER_CRC_LEN);
+	snprintf(path, sizeof(path), "%s/bad.img", t->dir);
+	assert_ok(bento_test_image_write(path, img, nb));
+	assert_int_equal(bento_test_fsck_xv6fs(path, false, out,
+					       sizeof(out)), 4);
+	assert_non_null(strstr(out, "provenance log inode 60"));
+	assert_int_equal(bento_test_fsck_xv6fs(path, true, out,
+					       sizeof(out)), 1);
+	assert_int_equal(bento_test_fsck_xv6fs(path, false, out,
+					       sizeof(out)), 0);
+	assert_ok(bento_test_image_read(path, &back, &n));
+	assert_int_equal(((struct xv6_disk_super *)back)->prov_ino, 0);
+	free(back);
+	free(img);
+	xt_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_records),
 		cmocka_unit_test(test_hidden_and_durable),
 		cmocka_unit_test(test_crash_keeps_op_and_record),
+		cmocka_unit_test(test_fsck_bad_prov_ino),
 	};
 
 	return xt_run(tests);
