@@ -6,6 +6,7 @@
  *   bento umount [-t SECS] MOUNTPOINT
  *   bento status [-a] [--json] [-t SECS] MOUNTPOINT
  *   bento upgrade [--all] [-t SECS] [MOUNTPOINT] NEW.so
+ *   bento dev [--build CMD --module PATH] [--once] FSDIR MOUNTPOINT
  *
  * This file only dispatches; each command lives in its own file (see
  * user.h).  Exit codes follow mount(8): 0 ok, 1 bad usage, 32 failure.
@@ -35,6 +36,9 @@ static const char main_help[] =
 "  upgrade --all [-t SECS] NEW.so\n"
 "                replace the build serving a mount (or every mount of\n"
 "                NEW.so's file system) by NEW.so, without unmounting\n"
+"  dev [--build CMD --module PATH] [--once] FSDIR MOUNTPOINT\n"
+"                rebuild the module each time a source file in FSDIR\n"
+"                is saved and upgrade the mount to it\n"
 "  help [COMMAND]\n"
 "                this text, or a command's (same as COMMAND --help)\n"
 "\n"
@@ -74,6 +78,7 @@ static const struct {
 	{ "unmount", bento_cmd_umount },
 	{ "status", bento_cmd_status },
 	{ "upgrade", bento_cmd_upgrade },
+	{ "dev", bento_cmd_dev },
 	{ "prov", bento_cmd_prov },
 };
 

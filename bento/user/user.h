@@ -11,6 +11,7 @@
  *                 clients of ctl.c
  *   upgrade.c     live upgrade in the daemon: load, quiesce, prepare,
  *                 transfer, swap, resume; downtime statistics
+ *   cmd_dev.c     `bento dev`: rebuild on save, upgrade the mount
  *
  * One mounted file system is one process (the daemon) holding one
  * struct bento_mount.  Its threads: the main thread runs the libfuse
@@ -315,6 +316,7 @@ int bento_cmd_mount(int argc, char **argv);
 int bento_cmd_upgrade(int argc, char **argv);
 int bento_cmd_umount(int argc, char **argv);
 int bento_cmd_status(int argc, char **argv);
+int bento_cmd_dev(int argc, char **argv);
 int bento_cmd_prov(int argc, char **argv);
 
 /* main.c: print "bento: MESSAGE" on stderr, one line. */
