@@ -27,3 +27,25 @@ ALL += $(BENCH_FSOPS)
 
 bench-fs: $(BENCH_DEPS)
 	BENCH_TARGETS="$(BENCH_TARGETS)" bench/fs/run.sh $(O)
+
+# bench-upgrade: live upgrade under load, `make bench-upgrade`.
+#
+# Runs bench/upgrade/run.sh: xv6fs mounted, 4 threads of mixed I/O and
+# metadata (bench-upgrade, bench/upgrade/upload.c) while the mount is
+# upgraded 100 times between two copies of xv6fs.so and its provenance
+# build, then the edit-to-running time of `bento dev --once`.  Writes
+# bench/results/upgrade.json (upgrade-quick.json for BENCH_QUICK=1: 20
+# upgrades).  Target: p99 downtime under 1 ms.  Must run as root.
+
+BENCH_UPGRADE := $(O)/bench/bin/bench-upgrade
+
+$(BENCH_UPGRADE): $(O)/bench/upgrade/upload.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lpthread
+
+ALL += $(BENCH_UPGRADE)
+
+.PHONY: bench-upgrade
+bench-upgrade: $(BENCH_UPGRADE) $(O)/bin/bento $(XV6FS_SO) $(XV6FS_PROV_SO) \
+		$(MKFS_XV6FS) $(O)/bin/fsck.xv6fs
+	BENCH_CFLAGS="$(CFLAGS)" bench/upgrade/run.sh $(O)
