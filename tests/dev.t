@@ -33,6 +33,8 @@ TOP=$(pwd)
 WORK=$(mktemp -d /tmp/bento-dev.XXXXXX)
 MNT=$WORK/mnt
 mkdir -p "$MNT" "$WORK/src"
+export ASAN_OPTIONS="log_path=$WORK/san:${ASAN_OPTIONS:-}"
+export UBSAN_OPTIONS="log_path=$WORK/san:print_stacktrace=1:${UBSAN_OPTIONS:-}"
 DPID=
 cleanup() {
 	[ -n "$DPID" ] && kill "$DPID" 2>/dev/null
@@ -188,5 +190,9 @@ out=$("$BENTO" dev --once "$WORK/src" "$WORK" 2>&1)
 ok $? "a directory that is no mount: exit 32 ($out)"
 "$BENTO" dev --help | grep -q "^Usage: bento dev"
 ok $? "dev --help"
+
+ls "$WORK"/san.* >/dev/null 2>&1
+ok $((! $?)) "no sanitizer reports from any bento process"
+for f in "$WORK"/san.*; do [ -e "$f" ] && head -n 30 "$f" | sed 's/^/# /'; done
 
 done_testing
