@@ -341,7 +341,8 @@ static double newest_save(const struct dev *d)
 
 /*
  * One cycle: build, upgrade, report.  0 if the new build serves, -EIO
- * if the build or the upgrade failed (reported; the old build serves).
+ * if the build or the upgrade failed (reported; the old build serves),
+ * -EINTR if Ctrl-C came during the build (nothing said, nothing done).
  */
 static int dev_cycle(struct dev *d, struct out *o)
 {
@@ -367,6 +368,8 @@ static int dev_cycle(struct dev *d, struct out *o)
 	t0 = now_s(CLOCK_MONOTONIC);
 	st = run(sh, d->build_dir[0] ? d->build_dir : NULL, o);
 	t1 = now_s(CLOCK_MONOTONIC);
+	if (dev_stop)			/* Ctrl-C reached the build too */
+		return -EINTR;
 	if (st < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 		if (o->len)
 			fprintf(stderr, "%s%s", tail(o->buf, TAIL_LINES),
