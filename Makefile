@@ -4,7 +4,8 @@
 #   make demo       the main job: xv6fs over FUSE serving a real workload
 #   make check      every test, normal build and ASan+UBSan build
 #   make bench      every benchmark: bench-fs (xv6fs against ext4 and
-#                   fuse2fs) and bench-sim (simulator and replay)
+#                   fuse2fs), bench-sim (simulator and replay) and
+#                   bench-upgrade (live upgrades under load)
 #
 # Each part of the tree adds its own rules in a fragment (*.mk, listed
 # below) using the variables defined here.  O is the output directory;
@@ -75,7 +76,7 @@ check: deps
 	$(MAKE) WERROR=1 O=build/san SAN=1 all
 	tests/run-all.sh build build/san
 
-bench: bench-fs bench-sim
+bench: bench-fs bench-sim bench-upgrade
 
 clean:
 	rm -rf build $(CLEAN)
