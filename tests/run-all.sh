@@ -4,10 +4,10 @@
 #   tests/run-all.sh BUILD_DIR...
 #
 # For each build directory: every compiled test program BUILD/tests/bin/*
-# and every script tests/*.t (given the build directory as $1).  Each test
-# prints TAP ("ok N - ...", "not ok N - ...", a plan "1..N").  A test
-# fails if it exits non-zero, prints "not ok", or prints fewer results than
-# its plan.  Output of each test goes to BUILD/tests/log/NAME.log; failing
+# and every script tests/*.t (given the build directory, made absolute, as
+# $1).  Each test prints TAP ("ok N - ...", "not ok N - ...", a plan
+# "1..N").  A test fails if it exits non-zero, prints "not ok", or prints
+# fewer results than its plan.  Output of each test goes to BUILD/tests/log/NAME.log; failing
 # tests have their log printed.  Ends with "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
@@ -51,9 +51,10 @@ for build in "$@"; do
 		[ -x "$t" ] || continue
 		run_one "$build" "$(basename "$t")" "$t"
 	done
+	abs=$(cd "$build" && pwd)	# scripts get an absolute build dir
 	for t in tests/*.t; do
 		[ -x "$t" ] || continue
-		run_one "$build" "$(basename "$t" .t)" "$t" "$build"
+		run_one "$build" "$(basename "$t" .t)" "$t" "$abs"
 	done
 done
 
