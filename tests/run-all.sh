@@ -7,8 +7,9 @@
 # and every script tests/*.t (given the build directory, made absolute, as
 # $1).  Each test prints TAP ("ok N - ...", "not ok N - ...", a plan
 # "1..N").  A test fails if it exits non-zero, prints "not ok", or prints
-# fewer results than its plan.  Output of each test goes to BUILD/tests/log/NAME.log; failing
-# tests have their log printed.  Ends with "N passed, N failed".
+# fewer results than its plan.  Output of each test goes to
+# BUILD/tests/log/NAME.log; failing tests have their log printed.  Ends
+# with "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
 
