@@ -37,6 +37,15 @@
  * A failed commit makes the error sticky: every later op fails with -EIO
  * rather than risk a half-installed state.
  *
+ * Live upgrade hands the running transaction to the new build instead
+ * of committing it (xv6_log_export/xv6_log_import): the home block
+ * numbers, the deferred frees and the sequence numbers go into the state
+ * record; the buffers themselves are shared through the host's cache,
+ * and the new build takes its own reference on each before the old one
+ * drops its.  Nothing is written, so the on-disk protocol is unchanged;
+ * if the last header clear was not known durable, the new build's first
+ * commit flushes first (step 0) as the old one's would have.
+ *
  * Limits: commits are synchronous in the committing op's thread; there is
  * no checkpointing beyond the single transaction in the log.
  */
@@ -403,6 +412,21 @@ int xv6_end_op(struct xv6_tx *tx)
 	return err;
 }
 
+/*
+ * log_find - the slot of @blockno in the running transaction's set, or
+ * the free slot where it goes (log->slot[result] == 0).  log->lock held.
+ */
+static uint32_t log_find(struct xv6_log *log, uint64_t blockno)
+{
+	uint32_t s;
+
+	for (s = slot_of(log, blockno); log->slot[s];
+	     s = (s + 1) & (log->nslot - 1))
+		if (log->blocknos[log->slot[s] - 1] == blockno)
+			break;
+	return s;
+}
+
 void xv6_log_write(struct xv6_tx *tx, struct bento_buf *b)
 {
 	struct xv6_log *log = &tx->fs->log;
@@ -411,13 +435,11 @@ void xv6_log_write(struct xv6_tx *tx, struct bento_buf *b)
 
 	bento_mutex_lock(&log->lock);
 	BENTO_ASSERT(log->outstanding > 0 && !log->committing);
-	for (s = slot_of(log, blockno); log->slot[s];
-	     s = (s + 1) & (log->nslot - 1)) {
-		if (bento_buf_blockno(log->bufs[log->slot[s] - 1]) == blockno) {
-			/* The cache keeps one buffer per block. */
-			BENTO_ASSERT(log->bufs[log->slot[s] - 1] == b);
-			goto out;
-		}
+	s = log_find(log, blockno);
+	if (log->slot[s]) {
+		/* The cache keeps one buffer per block. */
+		BENTO_ASSERT(log->bufs[log->slot[s] - 1] == b);
+		goto out;
 	}
 	/* An op that overruns its reservation borrows unreserved space;
 	 * begin_op's accounting guarantees the log itself has room. */
@@ -506,5 +528,143 @@ int xv6_log_force(struct xv6_fs *fs)
 			log->clears_durable = clears;
 		bento_mutex_unlock(&log->lock);
 	}
+	return err;
+}
+
+/* XV6_ST_LOG: the running transaction's scalars, native u64 each. */
+enum {
+	LS_SEQ, LS_COMMITTED, LS_COUNT, LS_NFREED, LS_START_SEC,
+	LS_START_NSEC, LS_FLAGS, LS_N
+};
+#define LS_WANT_COMMIT 1u	/* a commit was asked for */
+#define LS_CLEAR_PENDING 2u	/* the last header clear may not be durable */
+
+int xv6_log_export(struct xv6_fs *fs, struct bento_state *st)
+{
+	struct xv6_log *log = &fs->log;
+	uint64_t v[LS_N];
+	int err;
+
+	bento_mutex_lock(&log->lock);
+	while (log->committing)
+		bento_cond_wait(&log->cond, &log->lock);
+	err = log->error;
+	if (!err && log->outstanding)
+		err = -EBUSY;
+	if (err)
+		goto out;
+	v[LS_SEQ] = log->seq;
+	v[LS_COMMITTED] = log->committed;
+	v[LS_COUNT] = log->count;
+	v[LS_NFREED] = log->nfreed;
+	v[LS_START_SEC] = (uint64_t)log->start.sec;
+	v[LS_START_NSEC] = (uint64_t)log->start.nsec;
+	v[LS_FLAGS] = (log->want_commit ? LS_WANT_COMMIT : 0) |
+		      (log->clears_durable != log->clears ?
+		       LS_CLEAR_PENDING : 0);
+	err = bento_state_put(st, XV6_ST_LOG, v, sizeof(v));
+	if (!err)
+		err = bento_state_put(st, XV6_ST_LOGGED, log->blocknos,
+				      (uint32_t)(sizeof(*log->blocknos) *
+						 log->count));
+	if (!err)
+		err = bento_state_put(st, XV6_ST_FREED, log->freed,
+				      (uint32_t)(sizeof(*log->freed) *
+						 log->nfreed));
+out:
+	bento_mutex_unlock(&log->lock);
+	return err;
+}
+
+/* Take a reference on logged block @blockno into the transaction. */
+static int import_block(struct xv6_fs *fs, uint64_t blockno)
+{
+	struct xv6_log *log = &fs->log;
+	struct bento_buf *b;
+	uint32_t s;
+	int err;
+
+	if (blockno >= fs->nblocks || (blockno >= fs->log_start &&
+				       blockno < fs->log_start + fs->log_blocks))
+		return -EPROTO;
+	s = log_find(log, blockno);
+	if (log->slot[s] || log->count == log->max)
+		return -EPROTO;
+	/* A cache hit: the old build's modified buffer, not the disk's. */
+	err = bento_bread(fs->sb, blockno, &b);
+	if (err)
+		return err;
+	log->blocknos[log->count] = blockno;
+	log->bufs[log->count++] = b;
+	log->slot[s] = log->count;
+	return 0;
+}
+
+int xv6_log_import(struct xv6_fs *fs, const struct bento_state *st)
+{
+	struct xv6_log *log = &fs->log;
+	uint64_t v[LS_N], *blocknos = NULL, pending = 0, i;
+	struct xv6_extent *freed = NULL;
+	int64_t len;
+	int err = -EPROTO;
+
+	len = bento_state_get(st, XV6_ST_LOG, v, sizeof(v));
+	if (len != sizeof(v) || v[LS_COUNT] > log->max ||
+	    v[LS_NFREED] > UINT32_MAX / sizeof(*freed) ||
+	    v[LS_COMMITTED] >= v[LS_SEQ] ||
+	    bento_state_get(st, XV6_ST_LOGGED, NULL, 0) !=
+		    (int64_t)(v[LS_COUNT] * sizeof(*blocknos)) ||
+	    bento_state_get(st, XV6_ST_FREED, NULL, 0) !=
+		    (int64_t)(v[LS_NFREED] * sizeof(*freed)))
+		return -EPROTO;
+	blocknos = bento_alloc(sizeof(*blocknos) * (v[LS_COUNT] + 1));
+	freed = bento_alloc(sizeof(*freed) * (v[LS_NFREED] + 1));
+	if (!blocknos || !freed) {
+		err = -ENOMEM;
+		goto out;
+	}
+	bento_state_get(st, XV6_ST_LOGGED, blocknos,
+			(uint32_t)(sizeof(*blocknos) * v[LS_COUNT]));
+	bento_state_get(st, XV6_ST_FREED, freed,
+			(uint32_t)(sizeof(*freed) * v[LS_NFREED]));
+	for (i = 0; i < v[LS_NFREED]; i++) {
+		if (freed[i].len == 0 || freed[i].len > fs->nblocks ||
+		    !xv6_valid_data_block(fs, freed[i].start) ||
+		    !xv6_valid_data_block(fs, freed[i].start +
+						  freed[i].len - 1))
+			goto out;
+		pending += freed[i].len;
+	}
+
+	/* No op runs yet; the lock is for form.  On failure the blocks
+	 * taken so far are dropped by xv6_log_destroy. */
+	bento_mutex_lock(&log->lock);
+	err = 0;
+	for (i = 0; i < v[LS_COUNT] && !err; i++)
+		err = import_block(fs, blocknos[i]);
+	if (!err) {
+		bento_free(log->freed);
+		log->freed = freed;
+		log->freed_cap = (uint32_t)v[LS_NFREED] + 1;
+		log->nfreed = (uint32_t)v[LS_NFREED];
+		freed = NULL;
+		log->seq = v[LS_SEQ];
+		log->committed = v[LS_COMMITTED];
+		log->start.sec = (int64_t)v[LS_START_SEC];
+		log->start.nsec = (uint32_t)v[LS_START_NSEC];
+		log->want_commit = v[LS_FLAGS] & LS_WANT_COMMIT;
+		/* Our first commit flushes before it writes the log. */
+		log->clears = v[LS_FLAGS] & LS_CLEAR_PENDING ? 1 : 0;
+		log->clears_durable = 0;
+	}
+	bento_mutex_unlock(&log->lock);
+	if (!err) {
+		bento_mutex_lock(&fs->balloc_lock);
+		fs->bpending += pending;
+		bento_mutex_unlock(&fs->balloc_lock);
+	}
+out:
+	bento_free(blocknos);
+	bento_free(freed);
 	return err;
 }

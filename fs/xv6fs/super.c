@@ -22,16 +22,36 @@
  *
  * Periodic commits are the host's (sync_fs every `commit=` seconds).
  *
- * Live upgrade (prepare/transfer): prepare commits everything, so the
- * disk is the state, and records format version 1 with the host's lookup
- * counts per inode (XV6_ST_LOOKUPS) and the geometry (XV6_ST_GEOM) as a
- * sanity check.  transfer mounts from disk without orphan processing
- * (orphans may still be open) and restores the lookup counts.  File
- * handles carry no state (fh is always 0).  After a successful
- * transfer the host calls the old build's abandon, which frees the old
- * memory (inode cache, directory indexes, journal structures and the
- * buffer references they hold) without writing: prepare committed
- * everything, so there is nothing the successor needs from it.
+ * Live upgrade (prepare/transfer/abandon): the old and new builds share
+ * the host's buffer cache, so every block's contents, the running
+ * transaction's modified buffers included, carry across by themselves;
+ * only bookkeeping goes into the record.  prepare writes nothing and
+ * waits for no I/O (a commit inside the downtime cost milliseconds):
+ * it hands the running transaction over uncommitted.  There is no
+ * in-memory-only inode state to write back first: every change to an
+ * inode's fields is written into its (logged) inode-table buffer by
+ * xv6_iupdate in the op that made it.  Record version 2 (items in
+ * xv6fs.h): the geometry as a sanity check (XV6_ST_GEOM), the host's
+ * lookup counts (XV6_ST_LOOKUPS), the running transaction
+ * (XV6_ST_LOG, XV6_ST_LOGGED: sequence numbers, logged home blocks,
+ * whether the last header clear is durable) with the blocks it freed,
+ * not reusable before it commits (XV6_ST_FREED), and the orphan slots
+ * of cached inodes (XV6_ST_ORPHANS).  transfer mounts from the cache
+ * (superblock, bitmaps and inodes as the running transaction left them;
+ * the journal header on disk is clear, as the last commit left it)
+ * without orphan processing (orphans may still be open), re-takes a
+ * buffer reference on every logged block before the host lets the old
+ * build drop its own, restores the deferred frees and lookup counts;
+ * the new build then commits the transaction like any other.  A crash
+ * before that commit leaves the image as it was before the transaction
+ * began.  transfer still reads version 1 (written by builds whose
+ * prepare committed everything: the record has no transaction, the
+ * orphans are read from the table in block 0); a build that reads only
+ * version 1 refuses a version 2 record with -EPROTO and the old build
+ * keeps serving.  File handles carry no state (fh is always 0).  After
+ * a successful transfer the host calls the old build's abandon, which
+ * frees the old memory (inode cache, directory indexes, journal
+ * structures and the buffer references they hold) without writing.
  *
  * The superblock's prov_ino names the provenance log (prov.c); every
  * build keeps it, and open and setattr refuse to change it.
@@ -43,9 +63,8 @@
 
 #define S_OFF(f) ((uint32_t)offsetof(struct xv6_disk_super, f))
 
-#define XV6_STATE_VERSION 1u
-#define XV6_ST_GEOM 1u		/* le64 nblocks, ninodes, data_start */
-#define XV6_ST_LOOKUPS 2u	/* (le64 ino, le64 nlookup) pairs */
+/* The record prepare writes; transfer also reads version 1. */
+#define XV6_STATE_VERSION 2u
 
 /* What the mount options asked for. */
 struct xv6_mount_opts {
@@ -327,20 +346,25 @@ int xv6_prepare(struct bento_sb *sb, struct bento_state *st)
 {
 	struct xv6_fs *fs = XV6_FS(sb);
 	uint64_t geom[3] = { fs->nblocks, fs->ninodes, fs->data_start };
-	uint64_t *pairs, n = 0;
+	uint64_t *pairs, *orph, n = 0, no = 0;
 	struct xv6_inode *ip;
 	uint32_t i;
 	int err;
 
-	err = xv6_log_force(fs);
-	if (err)
-		return err;
 	pairs = bento_alloc(sizeof(*pairs) * 2 * (fs->icount + 1));
-	if (!pairs)
-		return -ENOMEM;
+	orph = bento_alloc(sizeof(*orph) * 2 * (fs->icount + 1));
+	if (!pairs || !orph) {
+		err = -ENOMEM;
+		goto out;
+	}
 	bento_mutex_lock(&fs->icache_lock);
 	for (i = 0; i < fs->ihash_size; i++) {
 		for (ip = fs->ihash[i]; ip; ip = ip->hnext) {
+			if (ip->orphan_slot >= 0 && no < fs->icount) {
+				orph[2 * no] = ip->ino;
+				orph[2 * no + 1] = (uint64_t)ip->orphan_slot;
+				no++;
+			}
 			if (ip->nlookup == 0 || n >= fs->icount)
 				continue;
 			pairs[2 * n] = ip->ino;
@@ -354,11 +378,18 @@ int xv6_prepare(struct bento_sb *sb, struct bento_state *st)
 	if (!err)
 		err = bento_state_put(st, XV6_ST_LOOKUPS, pairs,
 				      (uint32_t)(n * 2 * sizeof(*pairs)));
+	if (!err)
+		err = bento_state_put(st, XV6_ST_ORPHANS, orph,
+				      (uint32_t)(no * 2 * sizeof(*orph)));
+	if (!err && !fs->read_only)
+		err = xv6_log_export(fs, st);
+out:
+	bento_free(orph);
 	bento_free(pairs);
 	return err;
 }
 
-/* Tell the cached orphans their slots (transfer skips recovery). */
+/* Version 1: tell the cached orphans their slots from the table. */
 static void adopt_orphans(struct xv6_fs *fs)
 {
 	struct xv6_inode *ip;
@@ -378,19 +409,55 @@ static void adopt_orphans(struct xv6_fs *fs)
 	}
 }
 
+/* Version 2: the orphan slots of the old build's cached inodes. */
+static int restore_orphans(struct xv6_fs *fs, const struct bento_state *st)
+{
+	uint64_t *orph = NULL, i;
+	struct xv6_inode *ip;
+	int64_t len;
+	int err = 0;
+
+	len = bento_state_get(st, XV6_ST_ORPHANS, NULL, 0);
+	if (len < 0 || len % 16)
+		return -EPROTO;
+	if (len == 0)
+		return 0;
+	orph = bento_alloc((size_t)len);
+	if (!orph)
+		return -ENOMEM;
+	bento_state_get(st, XV6_ST_ORPHANS, orph, (uint32_t)len);
+	for (i = 0; i < (uint64_t)len / 16 && !err; i++) {
+		if (orph[2 * i + 1] >= XV6_ORPHAN_SLOTS) {
+			err = -EPROTO;
+			break;
+		}
+		err = xv6_iget(fs, orph[2 * i], &ip);
+		if (err)
+			break;
+		if (ip->mode)
+			ip->orphan_slot = (int)orph[2 * i + 1];
+		xv6_iput(fs, ip);
+	}
+	bento_free(orph);
+	return err;
+}
+
 int xv6_transfer(struct bento_sb *sb, const struct bento_state *st)
 {
 	uint64_t geom[3], *pairs = NULL;
+	void *old = sb->fs_info;
 	struct xv6_mount_opts mo;
 	struct xv6_inode *ip;
 	struct xv6_fs *fs;
+	uint32_t version;
 	int64_t len;
 	uint64_t i;
 	int err;
 
 	if (parse_options(sb, &mo))
 		return -EINVAL;
-	if (bento_state_version(st) != XV6_STATE_VERSION)
+	version = bento_state_version(st);
+	if (version != 1 && version != XV6_STATE_VERSION)
 		return -EPROTO;
 	if (bento_state_get(st, XV6_ST_GEOM, geom, sizeof(geom)) !=
 	    sizeof(geom))
@@ -399,13 +466,21 @@ int xv6_transfer(struct bento_sb *sb, const struct bento_state *st)
 	if (len < 0 || len % 16)
 		return -EPROTO;
 	err = mount_fs(sb, false, mo.norecovery);
-	if (err)
+	if (err) {
+		sb->fs_info = old;
 		return err;
+	}
 	fs = XV6_FS(sb);
 	if (geom[0] != fs->nblocks || geom[1] != fs->ninodes ||
 	    geom[2] != fs->data_start) {
 		err = -EPROTO;
 		goto fail;
+	}
+	/* The transaction first: its references keep its buffers. */
+	if (version >= 2 && !fs->read_only) {
+		err = xv6_log_import(fs, st);
+		if (err)
+			goto fail;
 	}
 	if (len) {
 		pairs = bento_alloc((size_t)len);
@@ -423,7 +498,14 @@ int xv6_transfer(struct bento_sb *sb, const struct bento_state *st)
 		xv6_iput(fs, ip);
 	}
 	bento_free(pairs);
-	adopt_orphans(fs);
+	pairs = NULL;
+	if (version >= 2) {
+		err = restore_orphans(fs, st);
+		if (err)
+			goto fail;
+	} else {
+		adopt_orphans(fs);
+	}
 	return 0;
 fail:
 	bento_free(pairs);
@@ -432,7 +514,7 @@ fail:
 	bento_mutex_destroy(&fs->balloc_lock);
 	xv6_log_destroy(fs);
 	bento_free(fs);
-	sb->fs_info = NULL;
+	sb->fs_info = old;	/* the old build keeps serving */
 	return err;
 }
 
@@ -453,10 +535,8 @@ void xv6_abandon(struct bento_sb *sb, void *fs_info)
 	if (!fs)
 		return;
 	BENTO_ASSERT(fs != sb->fs_info);
-	/* prepare committed: a transaction here means an op ran after it. */
-	if (fs->log.count || fs->log.nfreed)
-		bento_warn("upgrade: old build abandons a transaction of %u blocks begun after prepare",
-			   fs->log.count);
+	/* The running transaction is the successor's now (transfer took
+	 * its own references): drop ours, write nothing. */
 	free_fs(fs);
 }
 

@@ -164,6 +164,38 @@ bool xv6_tx_low(const struct xv6_tx *tx, uint32_t need);
 int xv6_log_defer_free(struct xv6_tx *tx, uint64_t start, uint64_t len);
 int xv6_log_force(struct xv6_fs *fs);
 
+/*
+ * Items of the live-upgrade state record (super.c writes version 2;
+ * integers are native u64, as old and new build share one process).
+ */
+#define XV6_ST_GEOM 1u		/* nblocks, ninodes, data_start */
+#define XV6_ST_LOOKUPS 2u	/* (ino, nlookup) pairs */
+#define XV6_ST_LOG 3u		/* the running transaction (log.c) */
+#define XV6_ST_LOGGED 4u	/* its home block numbers, in log order */
+#define XV6_ST_FREED 5u		/* its deferred frees: (start, len) */
+#define XV6_ST_ORPHANS 6u	/* (ino, orphan slot) of cached orphans */
+
+/*
+ * xv6_log_export - live upgrade, old build: put the running transaction
+ * (sequence numbers, the home block numbers it logged, its deferred
+ * frees, whether a commit was asked for and whether the last header
+ * clear may not be durable) into @st as XV6_ST_LOG, XV6_ST_LOGGED and
+ * XV6_ST_FREED.  Changes nothing: the old build can keep serving.  No
+ * op may be in flight (-EBUSY otherwise); -EIO if a commit failed;
+ * -ENOMEM.
+ */
+int xv6_log_export(struct xv6_fs *fs, struct bento_state *st);
+/*
+ * xv6_log_import - live upgrade, new build, after mount_fs: rebuild the
+ * running transaction from those items, taking a buffer reference on
+ * every logged block (a cache hit: the old build's modified buffer), and
+ * add the deferred frees to fs->bpending.  Returns 0, -EPROTO for items
+ * that are missing or inconsistent with this file system, or another
+ * errno; on failure the references taken are dropped by
+ * xv6_log_destroy.
+ */
+int xv6_log_import(struct xv6_fs *fs, const struct bento_state *st);
+
 /* ---- balloc.c ---- */
 int xv6_balloc_init(struct xv6_fs *fs);
 int xv6_balloc(struct xv6_tx *tx, uint64_t goal, uint64_t *out);

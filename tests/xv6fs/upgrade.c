@@ -9,6 +9,13 @@
  * new state (abandon writes nothing), a transfer that fails leaves the
  * old state serving, and nothing leaks (LeakSanitizer in the SAN build
  * catches an abandon that frees too little; ten upgrades in a row).
+ *
+ * The running transaction is handed over, not committed: an upgrade in
+ * the middle of a transaction that holds allocations, frees, an orphan
+ * and dirty directory blocks writes nothing to the device; the new
+ * build holds the same transaction and its pending frees, commits it
+ * later, and the image is then fsck clean with the right contents; a
+ * crash before that commit leaves the pre-transaction image, fsck clean.
  */
 #include <fcntl.h>
 
@@ -155,12 +162,217 @@ static void test_failed_transfer_keeps_old(void **state)
 	xt_free(t);
 }
 
+/* Write the device's contents or a crash image to @name in t->dir. */
+static void write_image(struct xt *t, const uint8_t *img, const char *name)
+{
+	char path[160];
+
+	snprintf(path, sizeof(path), "%s/%s", t->dir, name);
+	assert_ok(bento_test_image_write(path, img, bento_rec_nblocks(t->disk)));
+}
+
+/* Likewise, then fsck it: it must be clean. */
+static void fsck_image(struct xt *t, const uint8_t *img, const char *name)
+{
+	char path[160], out[8192];
+	int rc;
+
+	write_image(t, img, name);
+	snprintf(path, sizeof(path), "%s/%s", t->dir, name);
+	rc = bento_test_fsck_xv6fs(path, false, out, sizeof(out));
+	if (rc != 0)
+		print_error("fsck %s: %d\n%s\n", name, rc, out);
+	assert_int_equal(rc, 0);
+}
+
+/* Mount the image @name in t->dir (written by fsck_image). */
+static struct bento_test_fs *mount_image(struct xt *t, const char *name)
+{
+	struct bento_test_fs *fs;
+	char path[160];
+
+	snprintf(path, sizeof(path), "%s/%s", t->dir, name);
+	assert_ok(bento_test_mount_file(&bento_module_xv6fs, path, NULL, &fs));
+	return fs;
+}
+
+/* The state before the transaction under test: d/old, d/big (64 KiB),
+ * d/orph exist, none of d/n<i>, d/sub. */
+static void check_pre(struct bento_test_fs *fs)
+{
+	struct bento_attr a;
+	char name[16];
+	int i;
+
+	assert_ok(bento_test_stat(fs, "d/old", &a));
+	assert_int_equal(a.size, 8192);
+	assert_ok(bento_test_stat(fs, "d/big", &a));
+	assert_int_equal(a.size, 65536);
+	assert_ok(bento_test_stat(fs, "d/orph", &a));
+	assert_err(bento_test_stat(fs, "d/sub", &a), -ENOENT);
+	for (i = 0; i < 40; i++) {
+		snprintf(name, sizeof(name), "d/n%d", i);
+		assert_err(bento_test_stat(fs, name, &a), -ENOENT);
+	}
+}
+
+/* The state after it: the reverse, d/n0 holds 4096 bytes of seed 3. */
+static void check_post(struct bento_test_fs *fs)
+{
+	struct bento_attr a;
+	char name[16];
+	void *data;
+	size_t len;
+	int i;
+
+	assert_err(bento_test_stat(fs, "d/old", &a), -ENOENT);
+	assert_ok(bento_test_stat(fs, "d/big", &a));
+	assert_int_equal(a.size, 0);
+	assert_err(bento_test_stat(fs, "d/orph", &a), -ENOENT);
+	assert_ok(bento_test_stat(fs, "d/sub", &a));
+	assert_true(S_ISDIR(a.mode));
+	for (i = 0; i < 40; i++) {
+		snprintf(name, sizeof(name), "d/n%d", i);
+		assert_ok(bento_test_stat(fs, name, &a));
+	}
+	assert_ok(bento_test_read_file(fs, "d/n0", &data, &len));
+	assert_int_equal(len, 4096);
+	assert_true(xt_check(data, len, 3, 0));
+	free(data);
+}
+
+/*
+ * An upgrade in the middle of a transaction: nothing is written by the
+ * upgrade, the new build holds the transaction (same blocks, same
+ * pending frees, the orphan), a crash before it commits shows the
+ * pre-transaction image, and after its commit the image is right.
+ */
+static void test_upgrade_mid_transaction(void **state)
+{
+	struct xt *t = xt_new(8192, 512);
+	uint64_t nb = bento_rec_nblocks(t->disk), *bar, nbar, pos, bfree;
+	uint8_t *img = malloc(nb * XV6_BLOCK_SIZE);
+	struct xv6_fs *ofs, *nfs;
+	struct bento_test_file o;
+	struct bento_test_fs *cfs;
+	struct bento_state *st;
+	char buf[65536], name[16];
+	uint32_t i, nfreed;
+	void *old;
+	int how;
+
+	assert_non_null(img);
+	/* Committed before: the files the transaction frees, an open one. */
+	assert_ok(bento_test_mkdir(t->fs, "d", 0755));
+	xt_fill(buf, sizeof(buf), 5, 0);
+	assert_ok(bento_test_write_file(t->fs, "d/old", buf, 8192));
+	assert_ok(bento_test_write_file(t->fs, "d/big", buf, sizeof(buf)));
+	assert_ok(bento_test_open(t->fs, "d/orph", O_CREAT | O_RDWR, 0644,
+				  &o));
+	assert_int_equal(bento_test_fwrite(t->fs, &o, buf, 100, 0), 100);
+	assert_ok(bento_test_fsync(t->fs, "d/big", 0));
+	assert_ok(bento_test_fsync(t->fs, "d/old", 0));
+	assert_ok(bento_test_ffsync(t->fs, &o, 0));
+	bento_rec_set_logging(t->disk, true);
+	bento_rec_checkpoint(t->disk);
+
+	/* The transaction: allocations, dirty directory blocks, frees, an
+	 * orphan. */
+	for (i = 0; i < 40; i++) {
+		snprintf(name, sizeof(name), "d/n%u", i);
+		assert_ok(bento_test_create(t->fs, name, 0644));
+	}
+	assert_ok(bento_test_mkdir(t->fs, "d/sub", 0755));
+	xt_fill(buf, 4096, 3, 0);
+	assert_int_equal(bento_test_pwrite(t->fs, "d/n0", buf, 4096, 0),
+			 4096);
+	assert_ok(bento_test_unlink(t->fs, "d/old"));
+	assert_ok(bento_test_truncate(t->fs, "d/big", 0));
+	assert_ok(bento_test_unlink(t->fs, "d/orph"));
+	ofs = t->fs->sb->fs_info;
+	assert_true(ofs->log.count > 0);
+	assert_true(ofs->log.nfreed > 0);
+	assert_true(ofs->bpending >= 2 + 16);
+	assert_ok(bento_rec_barriers(t->disk, &bar, &nbar));
+	free(bar);
+	assert_int_equal(nbar, 0);	/* nothing committed yet */
+	bfree = xt_bfree(t);
+
+	/* The upgrade writes nothing and hands over the transaction. */
+	pos = bento_rec_position(t->disk);
+	st = bento_state_new();
+	assert_non_null(st);
+	old = t->fs->sb->fs_info;
+	assert_ok(t->fs->ops->prepare(t->fs->sb, st));
+	assert_int_equal(bento_state_version(st), 2);
+	assert_ok(bento_module_xv6fs.ops->transfer(t->fs->sb, st));
+	nfs = t->fs->sb->fs_info;
+	assert_int_equal(nfs->log.count, ofs->log.count);
+	for (i = 0; i < nfs->log.count; i++) {
+		assert_int_equal(nfs->log.blocknos[i], ofs->log.blocknos[i]);
+		assert_ptr_equal(nfs->log.bufs[i], ofs->log.bufs[i]);
+	}
+	nfreed = ofs->log.nfreed;
+	assert_int_equal(nfs->log.nfreed, nfreed);
+	assert_int_equal(nfs->bpending, ofs->bpending);
+	assert_int_equal(nfs->log.seq, ofs->log.seq);
+	t->fs->ops->abandon(t->fs->sb, old);
+	bento_instance_set_module(t->fs->inst, &bento_module_xv6fs);
+	bento_state_free(st);
+	assert_int_equal(bento_rec_position(t->disk), pos);
+	assert_int_equal(xt_bfree(t), bfree);
+
+	/* The new build serves the transaction's state; the orphan is
+	 * still readable through its handle. */
+	check_post(t->fs);
+	assert_int_equal(bento_test_fread(t->fs, &o, buf, 100, 0), 100);
+	assert_true(xt_check(buf, 100, 5, 0));
+
+	/* A crash before the new build commits: the old image, clean. */
+	pos = bento_rec_position(t->disk);
+	for (how = BENTO_CRASH_NONE; how <= BENTO_CRASH_RANDOM; how++) {
+		assert_ok(bento_rec_crash_image(t->disk, pos, how, 17, img,
+						NULL));
+		fsck_image(t, img, "pre.img");
+		cfs = mount_image(t, "pre.img");
+		check_pre(cfs);
+		assert_ok(bento_test_unmount(cfs));
+	}
+
+	/* The new build commits the transaction (fsync of another file),
+	 * then the orphan goes with its handle. */
+	assert_ok(bento_test_fsync(t->fs, "anchor", 0));
+	assert_int_equal(nfs->log.nfreed, 0);
+	assert_ok(bento_rec_barriers(t->disk, &bar, &nbar));
+	free(bar);
+	assert_true(nbar >= 2);
+	bento_rec_contents(t->disk, img);
+	/* Committed with the orphan still open: a mount frees it. */
+	write_image(t, img, "mid.img");
+	cfs = mount_image(t, "mid.img");
+	check_post(cfs);
+	assert_ok(bento_test_unmount(cfs));
+	assert_ok(bento_test_close(t->fs, &o));
+	assert_ok(bento_test_fsync(t->fs, "anchor", 0));
+	bento_rec_contents(t->disk, img);
+	fsck_image(t, img, "post.img");
+	cfs = mount_image(t, "post.img");
+	check_post(cfs);
+	assert_ok(bento_test_unmount(cfs));
+	check_post(t->fs);
+	xt_remount(t);
+	check_post(t->fs);
+	free(img);
+	xt_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_upgrade_keeps_everything),
 		cmocka_unit_test(test_abandon_writes_nothing),
 		cmocka_unit_test(test_failed_transfer_keeps_old),
+		cmocka_unit_test(test_upgrade_mid_transaction),
 	};
 
 	return xt_run(tests);
