@@ -5,7 +5,7 @@
 #   scripts/demo.sh [BUILD_DIR]     (make demo runs it with build/)
 #
 # Steps: mkfs.xv6fs a fresh image; mount it with `bento mount` (xv6fs.so
-# over FUSE); copy /usr/include onto it; build mkfs.xv6fs on the mount
+# over FUSE); copy /usr/include onto it (symlinks followed); build mkfs.xv6fs on the mount
 # from the project's own sources, against the copied headers, and run the
 # result; tar the tree and checksum every file; unmount (waiting for the
 # flush); fsck.xv6fs; mount again and verify every checksum.  Prints a short
@@ -53,11 +53,13 @@ findmnt -n -o SOURCE,FSTYPE,OPTIONS "$MNT" | sed 's/^/   /'
 
 step "copy /usr/include onto the mount"
 t=$(now)
-cp -a /usr/include "$MNT/include"
+# -L: newer linux-libc-dev packages make parts of /usr/include relative
+# symlinks into /usr/lib, which would dangle on the mount.
+cp -aL /usr/include "$MNT/include"
 nfiles=$(find "$MNT/include" -type f | wc -l)
 bytes=$(du -sb "$MNT/include" | cut -f1)
 echo "   $nfiles files, $((bytes / 1048576)) MiB in $(elapsed "$t") s"
-diff -r --no-dereference /usr/include "$MNT/include" >/dev/null
+diff -r /usr/include "$MNT/include" >/dev/null
 echo "   diff -r /usr/include: identical"
 
 step "compile on the mount: mkfs.xv6fs from our own source, against the copied headers"
