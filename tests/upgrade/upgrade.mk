@@ -51,3 +51,4 @@ $(UP_DIR)/holder.o: tests/upgrade/holder.c
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 ALL += $(UP_MODS) $(UP_HOLDER)
+include tests/model/model.mk
