@@ -40,31 +40,6 @@ struct bento_state {
 	size_t cap;
 };
 
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static void put_le64(uint8_t *p, uint64_t v)
-{
-	put_le32(p, (uint32_t)v);
-	put_le32(p + 4, (uint32_t)(v >> 32));
-}
-
-static uint64_t get_le64(const uint8_t *p)
-{
-	return get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
-}
-
 static size_t pad8(size_t n)
 {
 	return (n + 7) & ~(size_t)7;
@@ -122,8 +97,8 @@ int bento_state_put(struct bento_state *st, uint32_t tag, const void *data,
 	if (state_reserve(st, size))
 		return -ENOMEM;
 	p = st->items + st->used;
-	put_le32(p, tag);
-	put_le32(p + 4, len);
+	bento_put_le32(p, tag);
+	bento_put_le32(p + 4, len);
 	if (len)
 		memcpy(p + STATE_ITEM_HDR, data, len);
 	memset(p + STATE_ITEM_HDR + len, 0, pad8(len) - len);
@@ -140,8 +115,8 @@ int bento_state_next(const struct bento_state *st, uint64_t *cursor,
 	if (*cursor >= st->used)
 		return -ENOENT;
 	p = st->items + *cursor;
-	*tag = get_le32(p);
-	*len = get_le32(p + 4);
+	*tag = bento_get_le32(p);
+	*len = bento_get_le32(p + 4);
 	*data = p + STATE_ITEM_HDR;
 	*cursor += STATE_ITEM_HDR + pad8(*len);
 	return 0;
@@ -172,16 +147,16 @@ int bento_state_serialize(const struct bento_state *st, void **bytes,
 
 	if (!p)
 		return -ENOMEM;
-	put_le32(p, STATE_MAGIC);
-	put_le32(p + 4, STATE_FORMAT);
-	put_le32(p + 8, st->version);
-	put_le32(p + 12, st->nitems);
-	put_le64(p + 16, total);
-	put_le32(p + 24, 0);
-	put_le32(p + 28, 0);
+	bento_put_le32(p, STATE_MAGIC);
+	bento_put_le32(p + 4, STATE_FORMAT);
+	bento_put_le32(p + 8, st->version);
+	bento_put_le32(p + 12, st->nitems);
+	bento_put_le64(p + 16, total);
+	bento_put_le32(p + 24, 0);
+	bento_put_le32(p + 28, 0);
 	if (st->used)
 		memcpy(p + STATE_HDR_SIZE, st->items, st->used);
-	put_le32(p + 24, bento_crc32(0, p, total));
+	bento_put_le32(p + 24, bento_crc32(0, p, total));
 	*bytes = p;
 	*len = total;
 	return 0;
@@ -206,7 +181,7 @@ static int state_check_items(const uint8_t *p, size_t size, uint32_t nitems)
 
 		if (size - off < STATE_ITEM_HDR)
 			return state_bad("item header past the end");
-		len = get_le32(p + off + 4);
+		len = bento_get_le32(p + off + 4);
 		if (len > STATE_ITEM_MAX ||
 		    pad8(len) > size - off - STATE_ITEM_HDR)
 			return state_bad("item length past the end");
@@ -233,23 +208,23 @@ int bento_state_deserialize(const void *bytes, size_t len,
 	/* Header, length and checksum. */
 	if (!p || len < STATE_HDR_SIZE)
 		return state_bad("shorter than its header");
-	if (get_le32(p) != STATE_MAGIC)
+	if (bento_get_le32(p) != STATE_MAGIC)
 		return state_bad("bad magic");
-	if (get_le32(p + 4) != STATE_FORMAT)
+	if (bento_get_le32(p + 4) != STATE_FORMAT)
 		return state_bad("unknown format");
-	if (get_le64(p + 16) != len)
+	if (bento_get_le64(p + 16) != len)
 		return state_bad("length does not match the header");
-	if (get_le32(p + 28) != 0)
+	if (bento_get_le32(p + 28) != 0)
 		return state_bad("nonzero reserved field");
 	memcpy(hdr, p, STATE_HDR_SIZE);
-	put_le32(hdr + 24, 0);
+	bento_put_le32(hdr + 24, 0);
 	crc = bento_crc32(0, hdr, STATE_HDR_SIZE);
 	crc = bento_crc32(crc, p + STATE_HDR_SIZE, len - STATE_HDR_SIZE);
-	if (crc != get_le32(p + 24))
+	if (crc != bento_get_le32(p + 24))
 		return state_bad("checksum mismatch");
 
 	/* Items. */
-	nitems = get_le32(p + 12);
+	nitems = bento_get_le32(p + 12);
 	err = state_check_items(p + STATE_HDR_SIZE, len - STATE_HDR_SIZE,
 				nitems);
 	if (err)
@@ -266,7 +241,7 @@ int bento_state_deserialize(const void *bytes, size_t len,
 		memcpy(st->items, p + STATE_HDR_SIZE, len - STATE_HDR_SIZE);
 	st->used = len - STATE_HDR_SIZE;
 	st->nitems = nitems;
-	st->version = get_le32(p + 8);
+	st->version = bento_get_le32(p + 8);
 	*out = st;
 	return 0;
 }

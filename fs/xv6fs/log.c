@@ -58,39 +58,14 @@
 #define HDR_CRC offsetof(struct xv6_disk_loghdr, crc)
 #define HDR_BLOCK offsetof(struct xv6_disk_loghdr, block)
 
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static void put_le64(uint8_t *p, uint64_t v)
-{
-	put_le32(p, (uint32_t)v);
-	put_le32(p + 4, (uint32_t)(v >> 32));
-}
-
-static uint64_t get_le64(const uint8_t *p)
-{
-	return (uint64_t)get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
-}
-
 /* crc of a header block (crc field read as 0) continued over @data. */
 static uint32_t log_crc(uint8_t *hdr, const uint8_t *data, uint32_t count)
 {
-	uint32_t saved = get_le32(hdr + HDR_CRC), crc;
+	uint32_t saved = bento_get_le32(hdr + HDR_CRC), crc;
 
-	put_le32(hdr + HDR_CRC, 0);
+	bento_put_le32(hdr + HDR_CRC, 0);
 	crc = bento_crc32(0, hdr, XV6_BLOCK_SIZE);
-	put_le32(hdr + HDR_CRC, saved);
+	bento_put_le32(hdr + HDR_CRC, saved);
 	return bento_crc32(crc, data, (size_t)count * XV6_BLOCK_SIZE);
 }
 
@@ -126,12 +101,12 @@ int xv6_log_replay(struct bento_sb *sb, uint64_t nblocks, uint64_t log_start,
 		goto out;
 
 	/* 1. Is there a committed transaction? */
-	count = get_le32(hdr + HDR_COUNT);
-	if (get_le32(hdr) != XV6_LOG_MAGIC || count == 0 ||
+	count = bento_get_le32(hdr + HDR_COUNT);
+	if (bento_get_le32(hdr) != XV6_LOG_MAGIC || count == 0 ||
 	    count > XV6_LOG_MAX || count > log_blocks - 1)
 		goto out;
 	for (i = 0; i < count; i++) {
-		uint32_t home = get_le32(hdr + HDR_BLOCK + 4 * i);
+		uint32_t home = bento_get_le32(hdr + HDR_BLOCK + 4 * i);
 
 		if (home >= nblocks ||
 		    (home >= log_start && home < log_start + log_blocks)) {
@@ -148,9 +123,9 @@ int xv6_log_replay(struct bento_sb *sb, uint64_t nblocks, uint64_t log_start,
 	err = bento_dev_read(sb, log_start + 1, count, data);
 	if (err)
 		goto out;
-	if (log_crc(hdr, data, count) != get_le32(hdr + HDR_CRC)) {
+	if (log_crc(hdr, data, count) != bento_get_le32(hdr + HDR_CRC)) {
 		bento_info("journal: transaction %llu incomplete (bad crc), discarded",
-			   (unsigned long long)get_le64(hdr + HDR_SEQ));
+			   (unsigned long long)bento_get_le64(hdr + HDR_SEQ));
 		goto out;
 	}
 	if (sb->read_only) {
@@ -160,19 +135,19 @@ int xv6_log_replay(struct bento_sb *sb, uint64_t nblocks, uint64_t log_start,
 
 	/* 2. Install, flush, clear the header, flush. */
 	for (i = 0; i < count && !err; i++)
-		err = write_home(sb, get_le32(hdr + HDR_BLOCK + 4 * i),
+		err = write_home(sb, bento_get_le32(hdr + HDR_BLOCK + 4 * i),
 				 data + (size_t)i * XV6_BLOCK_SIZE);
 	if (!err)
 		err = bento_dev_flush(sb);
 	if (!err) {
-		put_le32(hdr + HDR_COUNT, 0);
+		bento_put_le32(hdr + HDR_COUNT, 0);
 		err = bento_dev_write(sb, log_start, 1, hdr);
 	}
 	if (!err)
 		err = bento_dev_flush(sb);
 	if (!err) {
 		bento_info("journal: replayed transaction %llu, %u blocks",
-			   (unsigned long long)get_le64(hdr + HDR_SEQ), count);
+			   (unsigned long long)bento_get_le64(hdr + HDR_SEQ), count);
 		err = (int)count;
 	}
 out:
@@ -265,12 +240,12 @@ static int commit(struct xv6_fs *fs, bool flush_first, bool *cleared)
 				     XV6_BLOCK_SIZE);
 		if (err)
 			goto fail;
-		put_le32(hdr + HDR_BLOCK + 4 * i, (uint32_t)log->blocknos[i]);
+		bento_put_le32(hdr + HDR_BLOCK + 4 * i, (uint32_t)log->blocknos[i]);
 	}
-	put_le32(hdr, XV6_LOG_MAGIC);
-	put_le32(hdr + HDR_COUNT, log->count);
-	put_le64(hdr + HDR_SEQ, log->seq);
-	put_le32(hdr + HDR_CRC, log_crc(hdr, data, log->count));
+	bento_put_le32(hdr, XV6_LOG_MAGIC);
+	bento_put_le32(hdr + HDR_COUNT, log->count);
+	bento_put_le64(hdr + HDR_SEQ, log->seq);
+	bento_put_le32(hdr + HDR_CRC, log_crc(hdr, data, log->count));
 
 	/* 0-2. Old clear durable; log blocks durable; then the header. */
 	if (flush_first)
@@ -293,7 +268,7 @@ static int commit(struct xv6_fs *fs, bool flush_first, bool *cleared)
 	if (!err)
 		err = bento_dev_flush(fs->sb);
 	if (!err) {
-		put_le32(hdr + HDR_COUNT, 0);
+		bento_put_le32(hdr + HDR_COUNT, 0);
 		err = bento_dev_write(fs->sb, fs->log_start, 1, hdr);
 	}
 	if (err)

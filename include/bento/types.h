@@ -68,6 +68,35 @@ static inline unsigned int bento_mode_to_dt(uint32_t mode)
 	return (mode >> 12) & 15;
 }
 
+/*
+ * Little-endian fields in plain memory (records, a caller's buffer).  For
+ * a buffer-cache block use the bounds-checked bento_buf_get32 and friends.
+ */
+static inline void bento_put_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+static inline uint32_t bento_get_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static inline void bento_put_le64(uint8_t *p, uint64_t v)
+{
+	bento_put_le32(p, (uint32_t)v);
+	bento_put_le32(p + 4, (uint32_t)(v >> 32));
+}
+
+static inline uint64_t bento_get_le64(const uint8_t *p)
+{
+	return (uint64_t)bento_get_le32(p) | (uint64_t)bento_get_le32(p + 4) << 32;
+}
+
 /* A point in time: seconds since the epoch and nanoseconds (< 1e9). */
 struct bento_timespec {
 	int64_t sec;
