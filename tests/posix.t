@@ -211,6 +211,13 @@ expect_fail 32 "^bento: $WORK/badsum.img: xv6fs: .*(run fsck.xv6fs)\$" \
 	"$BENTO" mount "$MOD" "$WORK/badsum.img" "$XMNT"
 expect_fail 1 "cache_blocks: bad value" "bad -o value: exit 1" \
 	"$BENTO" mount -o cache_blocks=lots "$MOD" "$IMG" "$XMNT"
+"$MKFS" -q -F -s 32M "$WORK/opt.img"
+expect_fail 32 "^bento: $WORK/opt.img: xv6fs: unrecognized mount option 'bogus'\$" \
+	"an option neither bento nor xv6fs knows: one line, exit 32" \
+	"$BENTO" mount -o bogus "$MOD" "$WORK/opt.img" "$XMNT"
+"$BENTO" mount -o defaults,nofail,x-systemd.automount "$MOD" \
+	"$WORK/opt.img" "$XMNT" && "$BENTO" umount "$XMNT"
+ok $? "fstab words (defaults, nofail, x-*) are accepted and ignored"
 expect_fail 1 "-o needs an argument" "-o without options: exit 1" \
 	"$BENTO" mount "$MOD" "$IMG" "$XMNT" -o
 expect_fail 1 "unknown option '-q'" "unknown flag: exit 1" \

@@ -96,6 +96,8 @@ static const char mount_help[] =
 "                                    missing names (both default 3600)\n"
 "                 max_threads=N      most request threads (default "
 				      BENTO_STR(BENTO_MAX_THREADS) ")\n"
+"                 defaults, noauto, nofail, _netdev, user, x-*, comment=\n"
+"                                    fstab(5) words: accepted, ignored\n"
 "               any other option is handed to the file system\n"
 "  -f           stay in the foreground (log to stderr)\n"
 "  -d           debug: log every FUSE request and the runtime's debug\n"
@@ -156,6 +158,11 @@ static int parse_one(struct mount_args *a, char *o)
 		"suid", "nosuid", "dev", "nodev", "exec", "noexec", "async",
 		"sync", "dirsync", "atime", "noatime", NULL,
 	};
+	/* fstab(5) words meant for mount(8), not for any file system. */
+	static const char *const fstab_only[] = {
+		"defaults", "auto", "noauto", "nofail", "_netdev", "user",
+		"nouser", "users", "owner", "group", NULL,
+	};
 	char *val = strchr(o, '=');
 	char *end;
 	int i;
@@ -165,6 +172,11 @@ static int parse_one(struct mount_args *a, char *o)
 	for (i = 0; kernel_flags[i]; i++)
 		if (!val && strcmp(o, kernel_flags[i]) == 0)
 			return opt_append(a->kopts, sizeof(a->kopts), o);
+	for (i = 0; fstab_only[i]; i++)
+		if (!val && strcmp(o, fstab_only[i]) == 0)
+			return 0;
+	if (strncmp(o, "x-", 2) == 0 || strcmp(o, "comment") == 0)
+		return 0;	/* x-systemd.*, comment=: for userspace tools */
 
 	if (!val && (strcmp(o, "ro") == 0 || strcmp(o, "rw") == 0)) {
 		a->read_only = o[1] == 'o';
