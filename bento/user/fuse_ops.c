@@ -484,32 +484,34 @@ static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
 	do_make(req, MAKE_SYMLINK, parent, name, 0, 0, link);
 }
 
-static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+/* unlink and rmdir: the same call with another op (NULL: -EPERM). */
+static void do_remove(fuse_req_t req, enum bento_op_counter c,
+		      fuse_ino_t parent, const char *name)
 {
-	struct bento_mount *m = begin(req, BENTO_OPC_UNLINK);
+	struct bento_mount *m = begin(req, c);
+	const struct bento_fs_ops *ops = ops_of(m);
+	int (*remove)(struct bento_sb *, const struct bento_ctx *,
+		      bento_ino_t, const char *) =
+		c == BENTO_OPC_UNLINK ? ops->unlink : ops->rmdir;
 	struct bento_ctx ctx;
 	int err;
 
 	ctx_of(req, &ctx);
 	err = check_name(name);
 	if (!err)
-		err = ops_of(m)->unlink ? ops_of(m)->unlink(sb_of(m), &ctx,
-				root_swap(m, parent), name) : -EPERM;
+		err = remove ? remove(sb_of(m), &ctx, root_swap(m, parent),
+				      name) : -EPERM;
 	reply_err(req, err);
+}
+
+static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	do_remove(req, BENTO_OPC_UNLINK, parent, name);
 }
 
 static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	struct bento_mount *m = begin(req, BENTO_OPC_RMDIR);
-	struct bento_ctx ctx;
-	int err;
-
-	ctx_of(req, &ctx);
-	err = check_name(name);
-	if (!err)
-		err = ops_of(m)->rmdir ? ops_of(m)->rmdir(sb_of(m), &ctx,
-				root_swap(m, parent), name) : -EPERM;
-	reply_err(req, err);
+	do_remove(req, BENTO_OPC_RMDIR, parent, name);
 }
 
 static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
